@@ -1,0 +1,138 @@
+"""Django admin for the catalogue. Only draft sets can be changed here, as everywhere."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import (
+    CommuneGroup,
+    Condition,
+    CriteriaSet,
+    Criterion,
+    CriterionGroup,
+    Indicator,
+    Region,
+    Target,
+)
+
+
+class DraftOnlyMixin:
+    """Objects of an active or retired set are read-only; `set_of` finds an object's set."""
+
+    @staticmethod
+    def set_of(obj) -> CriteriaSet:
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self.set_of(obj).is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not self.set_of(obj).is_editable:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "order"]
+    search_fields = ["name", "code"]
+
+
+class CriterionGroupInline(admin.TabularInline):
+    model = CriterionGroup
+    extra = 0
+
+
+class CommuneGroupInline(admin.TabularInline):
+    model = CommuneGroup
+    extra = 0
+
+
+@admin.register(CriteriaSet)
+class CriteriaSetAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "version", "kind", "year_from", "year_to", "status"]
+    list_filter = ["status", "kind", "target_basis"]
+    search_fields = ["name", "code", "legal_number", "legal_title"]
+    inlines = [CriterionGroupInline, CommuneGroupInline]
+    readonly_fields = ["status", "previous_version", "updated_at"]
+
+    @staticmethod
+    def set_of(obj):
+        return obj
+
+
+@admin.register(CriterionGroup)
+class CriterionGroupAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "criteria_set"]
+    list_filter = ["criteria_set"]
+    search_fields = ["name"]
+
+    @staticmethod
+    def set_of(obj):
+        return obj.criteria_set
+
+
+@admin.register(CommuneGroup)
+class CommuneGroupAdmin(CriterionGroupAdmin):
+    list_display = ["code", "name", "criteria_set"]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "group", "criteria_set"]
+    list_filter = ["criteria_set", "group__name"]
+    search_fields = ["name"]
+    list_select_related = ["group", "criteria_set"]
+
+    @staticmethod
+    def set_of(obj):
+        return obj.criteria_set
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    extra = 0
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["code", "content", "value_type", "to_confirm", "criterion"]
+    list_filter = ["value_type", "to_confirm", "criterion__criteria_set"]
+    search_fields = ["code", "content", "guidance"]
+    list_select_related = ["criterion__criteria_set"]
+    inlines = [ConditionInline, TargetInline]
+
+    @staticmethod
+    def set_of(obj):
+        return obj.criterion.criteria_set
+
+
+@admin.register(Condition)
+class ConditionAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["code", "text", "scope", "threshold", "to_confirm", "indicator"]
+    list_filter = ["scope", "to_confirm", "indicator__criterion__criteria_set"]
+    search_fields = ["text", "indicator__code"]
+    list_select_related = ["indicator"]
+
+    @staticmethod
+    def set_of(obj):
+        return obj.indicator.criterion.criteria_set
+
+
+@admin.register(Target)
+class TargetAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    list_display = ["indicator", "region", "commune_group", "threshold", "text"]
+    list_filter = ["region", "indicator__criterion__criteria_set"]
+    search_fields = ["indicator__code", "text"]
+    list_select_related = ["indicator", "region", "commune_group"]
+
+    @staticmethod
+    def set_of(obj):
+        return obj.indicator.criterion.criteria_set

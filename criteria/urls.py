@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "criteria"
+urlpatterns = [
+    path("", views.set_list, name="set_list"),
+    path("nhap-excel/", views.set_import, name="set_import"),
+    path("<int:pk>/", views.set_detail, name="set_detail"),
+    path("<int:pk>/excel/", views.set_export, name="set_export"),
+    path("<int:pk>/sao-chep/", views.set_copy, name="set_copy"),
+    path("<int:pk>/ap-dung/", views.set_activate, name="set_activate"),
+]

@@ -1,0 +1,750 @@
+"""A criteria set as an Excel workbook, so a province can define its own set without a programmer.
+
+Three sheets: the set's details ("Bộ tiêu chí"), its commune groups ("Nhóm xã", for sets whose
+targets differ by group) and one row per group, criterion, indicator or condition ("Chỉ tiêu"),
+with the targets by region (or commune group) in columns. The sheet and column names are part of
+the file format and stay Vietnamese whatever the interface language.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from collections.abc import Iterable
+from decimal import InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .models import Condition, CriteriaSet, Indicator, Region
+from .specs import canonical_number
+
+META_SHEET, GROUPS_SHEET, ROWS_SHEET = "Bộ tiêu chí", "Nhóm xã", "Chỉ tiêu"
+
+META_FIELDS = [
+    ("code", "Mã bộ tiêu chí"),
+    ("version", "Phiên bản"),
+    ("name", "Tên bộ tiêu chí"),
+    ("kind", "Loại"),
+    ("year_from", "Từ năm"),
+    ("year_to", "Đến năm"),
+    ("target_basis", "Mục tiêu khác nhau theo"),
+    ("legal_number", "Số văn bản"),
+    ("legal_date", "Ngày ban hành"),
+    ("legal_issuer", "Cơ quan ban hành"),
+    ("legal_title", "Trích yếu"),
+    ("notes", "Ghi chú"),
+    ("status", "Trạng thái"),
+]
+REQUIRED_META = {"code", "name", "kind", "year_from", "year_to"}
+
+COLUMNS = [
+    ("row_type", "Loại dòng"),
+    ("number", "Số / mã"),
+    ("text", "Tên / nội dung"),
+    ("guidance", "Hướng dẫn đánh giá"),
+    ("evidence", "Hồ sơ minh chứng"),
+    ("value_type", "Kiểu giá trị"),
+    ("unit", "Đơn vị"),
+    ("comparison", "So sánh"),
+    ("scope", "Đánh giá cho"),
+    ("alternative_group", "Nhóm lựa chọn"),
+    ("threshold", "Ngưỡng"),
+    ("to_confirm", "Cần xác nhận"),
+    ("to_confirm_note", "Nội dung cần xác nhận"),
+]
+GENERAL_TARGET = "Mục tiêu chung"
+
+ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION = (
+    "Nhóm tiêu chí",
+    "Tiêu chí",
+    "Chỉ tiêu",
+    "Điều kiện",
+)
+# Fixed Vietnamese labels of the file format for each stored value.
+KIND_LABELS = {
+    CriteriaSet.Kind.COMMUNE_NTM: "Xã nông thôn mới",
+    CriteriaSet.Kind.COMMUNE_ADVANCED: "Xã nông thôn mới nâng cao",
+    CriteriaSet.Kind.COMMUNE_MODEL: "Xã nông thôn mới kiểu mẫu",
+    CriteriaSet.Kind.PROVINCE: "Bộ tiêu chí riêng của tỉnh",
+    CriteriaSet.Kind.VILLAGE: "Thôn, khu dân cư kiểu mẫu",
+}
+BASIS_LABELS = {
+    CriteriaSet.TargetBasis.REGION: "Vùng",
+    CriteriaSet.TargetBasis.COMMUNE_GROUP: "Nhóm xã",
+}
+STATUS_LABELS = {
+    CriteriaSet.Status.DRAFT: "Bản nháp",
+    CriteriaSet.Status.ACTIVE: "Đang áp dụng",
+    CriteriaSet.Status.RETIRED: "Hết hiệu lực",
+}
+VALUE_TYPE_LABELS = {
+    Indicator.ValueType.YES_NO: "Có/Không",
+    Indicator.ValueType.NUMBER: "Số",
+    Indicator.ValueType.PERCENTAGE: "Tỷ lệ %",
+    Indicator.ValueType.CHECKLIST: "Danh sách điều kiện",
+    Indicator.ValueType.VILLAGE_CHECKLIST: "Danh sách điều kiện theo thôn",
+}
+COMPARISON_LABELS = {
+    Indicator.Comparison.AT_LEAST: "Tối thiểu",
+    Indicator.Comparison.AT_MOST: "Tối đa",
+}
+SCOPE_LABELS = {Condition.Scope.COMMUNE: "Xã", Condition.Scope.VILLAGE: "Từng thôn"}
+YES = "Có"
+TARGET_SEPARATOR = " | "
+
+
+class WorkbookInvalid(Exception):
+    """The workbook cannot be imported; `errors` lists every problem in Vietnamese."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def check_xlsx_upload(upload: IO[bytes], *, size: int) -> None:
+    """Refuse an upload that is too large, is not an xlsx file, or would unpack too large.
+
+    Judged from the content before any parsing, never from the file's name.
+    """
+    limit = settings.UPLOAD_MAX_BYTES
+    if size > limit:
+        raise WorkbookInvalid(
+            [
+                _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": _megabytes(size), "limit": _megabytes(limit)}
+            ]
+        )
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    not_xlsx = _("The file is not an Excel workbook (.xlsx). Save it as .xlsx and upload again.")
+    if head != b"PK\x03\x04":
+        raise WorkbookInvalid([not_xlsx])
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise WorkbookInvalid([not_xlsx]) from None
+    finally:
+        upload.seek(0)
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise WorkbookInvalid([not_xlsx])
+    if unpacked > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookInvalid(
+            [
+                _("The workbook unpacks to more than %(limit)s MB and is refused.")
+                % {"limit": _megabytes(settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)}
+            ]
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+# ---------------------------------------------------------------- spec → sheets
+
+
+def _target_columns(spec: dict, regions: list[Region]) -> list[tuple[str, str]]:
+    """(code, header) for each target column after the general one."""
+    if spec["target_basis"] == CriteriaSet.TargetBasis.COMMUNE_GROUP:
+        return [(g["code"], g["name"]) for g in spec["commune_groups"]]
+    return [(r.code, r.name) for r in regions]
+
+
+def _target_cell(target: dict | None) -> Any:
+    if target is None:
+        return None
+    if target["threshold"] is not None and target["text"]:
+        return f"{target['threshold']}{TARGET_SEPARATOR}{target['text']}"
+    if target["threshold"] is not None:
+        return float(target["threshold"])
+    return target["text"]
+
+
+def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[list[Any]]]:
+    """The header and the rows of the "Chỉ tiêu" sheet."""
+    columns = _target_columns(spec, regions)
+    by_group = spec["target_basis"] == CriteriaSet.TargetBasis.COMMUNE_GROUP
+    header = [label for _, label in COLUMNS] + [GENERAL_TARGET] + [name for _, name in columns]
+    blank = dict.fromkeys(key for key, _ in COLUMNS)
+    rows = []
+
+    def row(values: dict, targets: list[dict] | None = None) -> list[Any]:
+        cells = [{**blank, **values}[key] for key, _ in COLUMNS]
+        if targets is None:
+            return cells + [None] * (1 + len(columns))
+        keyed = {(t["commune_group"] if by_group else t["region"]): t for t in targets}
+        return (
+            cells
+            + [_target_cell(keyed.get(None))]
+            + [_target_cell(keyed.get(code)) for code, _ in columns]
+        )
+
+    for group in spec["groups"]:
+        rows.append(row({"row_type": ROW_GROUP, "number": group["number"], "text": group["name"]}))
+        for criterion in group["criteria"]:
+            rows.append(
+                row(
+                    {
+                        "row_type": ROW_CRITERION,
+                        "number": criterion["number"],
+                        "text": criterion["name"],
+                    }
+                )
+            )
+            for ind in criterion["indicators"]:
+                values = {
+                    "row_type": ROW_INDICATOR,
+                    "number": ind["code"],
+                    "text": ind["content"],
+                    "guidance": ind["guidance"] or None,
+                    "evidence": ind["evidence_expected"] or None,
+                    "value_type": VALUE_TYPE_LABELS[ind["value_type"]],
+                    "unit": ind["unit"] or None,
+                    "comparison": COMPARISON_LABELS[ind["comparison"]],
+                    "to_confirm": YES if ind["to_confirm"] else None,
+                    "to_confirm_note": ind["to_confirm_note"] or None,
+                }
+                rows.append(row(values, ind["targets"]))
+                for cond in ind["conditions"]:
+                    threshold = cond["threshold"]
+                    values = {
+                        "row_type": ROW_CONDITION,
+                        "number": cond["code"],
+                        "text": cond["text"],
+                        "scope": SCOPE_LABELS[cond["scope"]],
+                        "alternative_group": cond["alternative_group"] or None,
+                        "threshold": float(threshold) if threshold is not None else None,
+                        "to_confirm": YES if cond["to_confirm"] else None,
+                        "to_confirm_note": cond["to_confirm_note"] or None,
+                    }
+                    rows.append(row(values))
+    return header, rows
+
+
+def spec_to_meta(spec: dict) -> list[tuple[str, Any]]:
+    legal = spec["legal"]
+    values = {
+        "code": spec["code"],
+        "version": spec["version"],
+        "name": spec["name"],
+        "kind": KIND_LABELS[spec["kind"]],
+        "year_from": spec["year_from"],
+        "year_to": spec["year_to"],
+        "target_basis": BASIS_LABELS[spec["target_basis"]],
+        "legal_number": legal["number"] or None,
+        "legal_date": datetime.date.fromisoformat(legal["date"]) if legal["date"] else None,
+        "legal_issuer": legal["issuer"] or None,
+        "legal_title": legal["title"] or None,
+        "notes": spec["notes"] or None,
+        "status": STATUS_LABELS[spec["status"]],
+    }
+    return [(label, values[key]) for key, label in META_FIELDS]
+
+
+def export_workbook(spec: dict) -> bytes:
+    """The spec as a formatted xlsx workbook."""
+    regions = list(Region.objects.all())
+    wb = Workbook()
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    meta = wb.active
+    meta.title = META_SHEET
+    meta.append(["Trường", "Giá trị"])
+    for label, value in spec_to_meta(spec):
+        meta.append([label, value])
+    meta.column_dimensions["A"].width = 28
+    meta.column_dimensions["B"].width = 90
+    for cell in meta["B"]:
+        cell.alignment = wrap
+        if isinstance(cell.value, datetime.date):
+            cell.number_format = "DD/MM/YYYY"
+        elif isinstance(cell.value, str):
+            cell.number_format = "@"
+
+    groups = wb.create_sheet(GROUPS_SHEET)
+    groups.append(["Mã", "Tên"])
+    for group in spec["commune_groups"]:
+        groups.append([group["code"], group["name"]])
+
+    sheet = wb.create_sheet(ROWS_SHEET)
+    header, rows = spec_to_rows(spec, regions)
+    sheet.append(header)
+    for values in rows:
+        sheet.append(values)
+    widths = {"A": 14, "B": 9, "C": 50, "D": 60, "E": 40, "F": 22, "M": 40}
+    for index in range(1, len(header) + 1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = widths.get(letter, 16)
+    for ws in (meta, groups, sheet):
+        for cell in ws[1]:
+            cell.font, cell.fill, cell.alignment = bold, header_fill, wrap
+        ws.freeze_panes = "A2"
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = wrap
+            if isinstance(cell.value, str):
+                cell.number_format = "@"  # user text stays text, never a formula
+        if line[0].value in (ROW_GROUP, ROW_CRITERION):
+            for cell in line:
+                cell.font = bold
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- sheets → spec
+
+
+def read_workbook(upload: IO[bytes]) -> dict:
+    """Parse an uploaded workbook into a canonical spec, or raise WorkbookInvalid with every error.
+
+    The caller has already passed the upload through check_xlsx_upload.
+    """
+    try:
+        wb = load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error for a damaged file
+        raise WorkbookInvalid(
+            [_("The file could not be read as an Excel workbook. Save it as .xlsx and try again.")]
+        ) from None
+    try:
+        missing = [name for name in (META_SHEET, ROWS_SHEET) if name not in wb.sheetnames]
+        if missing:
+            raise WorkbookInvalid(
+                [
+                    _("The workbook has no sheet named «%(sheet)s».") % {"sheet": name}
+                    for name in missing
+                ]
+            )
+        meta = {
+            (label.strip() if isinstance(label, str) else label): (row_no, value)
+            for row_no, (label, value, *_rest) in enumerate(
+                _padded(wb[META_SHEET].iter_rows(min_row=2, values_only=True), 2), start=2
+            )
+        }
+        commune_groups = []
+        if GROUPS_SHEET in wb.sheetnames:
+            for row_no, (code, name, *_rest) in enumerate(
+                _padded(wb[GROUPS_SHEET].iter_rows(min_row=2, values_only=True), 2), start=2
+            ):
+                if code is not None or name is not None:
+                    commune_groups.append((row_no, code, name))
+        rows_iter = wb[ROWS_SHEET].iter_rows(values_only=True)
+        header = list(next(rows_iter, ()))
+        rows = list(enumerate(rows_iter, start=2))
+    finally:
+        wb.close()
+    return sheets_to_spec(meta, commune_groups, header, rows)
+
+
+def _padded(rows: Iterable[tuple], width: int) -> Iterable[tuple]:
+    for row in rows:
+        yield tuple(row) + (None,) * (width - len(row))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _choice(value: Any, labels: dict) -> str | None:
+    """The stored value for a label (or for the stored value itself), or None if unknown."""
+    text = _text(value).casefold()
+    for stored, label in labels.items():
+        if text in (label.casefold(), str(stored).casefold()):
+            return str(stored)
+    return None
+
+
+def check_spec(spec: dict) -> None:
+    """Validate a spec from a JSON file by the same rules as a workbook; raises WorkbookInvalid."""
+    regions = list(Region.objects.all())
+    region_codes = {r.code for r in regions}
+    group_codes = {g["code"] for g in spec["commune_groups"]}
+    unknown = sorted(
+        {
+            t["region"] or t["commune_group"]
+            for g in spec["groups"]
+            for c in g["criteria"]
+            for i in c["indicators"]
+            for t in i["targets"]
+            if (t["region"] and t["region"] not in region_codes)
+            or (t["commune_group"] and t["commune_group"] not in group_codes)
+        }
+    )
+    if unknown:
+        raise WorkbookInvalid(
+            [_("Unknown region or commune group: %(codes)s.") % {"codes": ", ".join(unknown)}]
+        )
+    header, rows = spec_to_rows(spec, regions)
+    meta = {label: (n, value) for n, (label, value) in enumerate(spec_to_meta(spec), start=2)}
+    groups = [(n, g["code"], g["name"]) for n, g in enumerate(spec["commune_groups"], start=2)]
+    sheets_to_spec(meta, groups, header, list(enumerate(rows, start=2)))
+
+
+def sheets_to_spec(
+    meta: dict, commune_groups: list[tuple], header: list, rows: list[tuple[int, tuple]]
+) -> dict:
+    errors: list[str] = []
+
+    def error(sheet: str, row: int, message: str) -> None:
+        errors.append(
+            _("Sheet «%(sheet)s», row %(row)s: %(message)s")
+            % {"sheet": sheet, "row": row, "message": message}
+        )
+
+    # --- the set's details
+    values: dict[str, Any] = {}
+    for key, label in META_FIELDS:
+        row_no, value = meta.get(label, (None, None))
+        if row_no is None:
+            if key in REQUIRED_META:
+                errors.append(
+                    _("Sheet «%(sheet)s»: the row «%(label)s» is missing.")
+                    % {"sheet": META_SHEET, "label": label}
+                )
+            continue
+        if key in REQUIRED_META and _text(value) == "":
+            error(META_SHEET, row_no, _("«%(label)s» must not be empty.") % {"label": label})
+            continue
+        values[key] = (row_no, value)
+
+    def meta_choice(key: str, labels: dict, default: str) -> str:
+        row_no, value = values.get(key, (None, None))
+        if _text(value) == "":
+            return default
+        stored = _choice(value, labels)
+        if stored is None:
+            label = dict(META_FIELDS)[key]
+            error(
+                META_SHEET,
+                row_no,
+                _("«%(value)s» is not a valid %(label)s; use one of: %(choices)s.")
+                % {"value": value, "label": label, "choices": ", ".join(labels.values())},
+            )
+            return default
+        return stored
+
+    def meta_int(key: str, default: int | None = None) -> int | None:
+        row_no, value = values.get(key, (None, None))
+        if _text(value) == "":
+            return default
+        try:
+            return int(_text(value))
+        except ValueError:
+            error(
+                META_SHEET,
+                row_no,
+                _("«%(label)s» must be a whole number.") % {"label": dict(META_FIELDS)[key]},
+            )
+            return default
+
+    kind = meta_choice("kind", KIND_LABELS, CriteriaSet.Kind.PROVINCE)
+    basis = meta_choice("target_basis", BASIS_LABELS, CriteriaSet.TargetBasis.REGION)
+    status = meta_choice("status", STATUS_LABELS, CriteriaSet.Status.DRAFT)
+    version = meta_int("version", 1)
+    year_from, year_to = meta_int("year_from"), meta_int("year_to")
+    if year_from and year_to and year_to < year_from:
+        error(META_SHEET, values["year_to"][0], _("«Đến năm» must not be before «Từ năm»."))
+    legal_date = None
+    if "legal_date" in values:
+        row_no, value = values["legal_date"]
+        legal_date = _date(value)
+        if legal_date is False:
+            error(META_SHEET, row_no, _("The date must be written as dd/mm/yyyy."))
+            legal_date = None
+
+    # --- commune groups
+    group_codes: dict[str, str] = {}
+    for row_no, code, name in commune_groups:
+        code, name = _text(code), _text(name)
+        if not code or not name:
+            error(GROUPS_SHEET, row_no, _("Both the code and the name are required."))
+        elif code in group_codes:
+            error(GROUPS_SHEET, row_no, _("The code %(code)s appears twice.") % {"code": code})
+        else:
+            group_codes[code] = name
+
+    # --- the header of the rows sheet
+    header = [_text(cell) for cell in header]
+    expected = [label for _, label in COLUMNS] + [GENERAL_TARGET]
+    if header[: len(expected)] != expected:
+        error(
+            ROWS_SHEET,
+            1,
+            _("the columns must be, in this order: %(columns)s.")
+            % {"columns": ", ".join(expected)},
+        )
+        raise WorkbookInvalid(errors)
+    if basis == CriteriaSet.TargetBasis.COMMUNE_GROUP:
+        known = {name.casefold(): code for code, name in group_codes.items()}
+        known.update({code.casefold(): code for code in group_codes})
+        unknown_message = _("the column «%(name)s» names no commune group of the sheet «Nhóm xã».")
+    else:
+        known = {r.name.casefold(): r.code for r in Region.objects.all()}
+        known.update({code: code for code in known.values()})
+        unknown_message = _("the column «%(name)s» names no known region.")
+    target_keys: list[str | None] = [None]
+    for name in header[len(expected) :]:
+        if not name:
+            target_keys.append("")
+            continue
+        code = known.get(name.casefold())
+        if code is None:
+            error(ROWS_SHEET, 1, unknown_message % {"name": name})
+        target_keys.append(code)
+
+    # --- the rows
+    groups: list[dict] = []
+    criterion_numbers: set[int] = set()
+    indicator_codes: set[str] = set()
+    group_numbers: set[str] = set()
+    criterion = indicator = None
+
+    def required(cells: dict, row_no: int, key: str, label: str) -> bool:
+        if _text(cells[key]) == "":
+            error(ROWS_SHEET, row_no, _("«%(label)s» must not be empty.") % {"label": label})
+            return False
+        return True
+
+    for row_no, raw in rows:
+        raw = tuple(raw) + (None,) * (len(header) - len(raw))
+        if all(_text(cell) == "" for cell in raw):
+            continue
+        cells = {key: raw[i] for i, (key, _label) in enumerate(COLUMNS)}
+        row_type = _text(cells["row_type"])
+        number, text = _text(cells["number"]), _text(cells["text"])
+
+        if row_type == ROW_GROUP:
+            criterion = indicator = None
+            if required(cells, row_no, "number", "Số / mã") & required(
+                cells, row_no, "text", "Tên / nội dung"
+            ):
+                if number in group_numbers:
+                    error(ROWS_SHEET, row_no, _("The group %(n)s appears twice.") % {"n": number})
+                group_numbers.add(number)
+            groups.append({"number": number, "name": text, "criteria": []})
+        elif row_type == ROW_CRITERION:
+            indicator = None
+            if not groups:
+                error(ROWS_SHEET, row_no, _("A criterion must come after its group's row."))
+                continue
+            ok = required(cells, row_no, "number", "Số / mã") & required(
+                cells, row_no, "text", "Tên / nội dung"
+            )
+            try:
+                as_int = int(number) if ok else 0
+            except ValueError:
+                error(ROWS_SHEET, row_no, _("A criterion's number must be a whole number."))
+                as_int = 0
+            if as_int and as_int in criterion_numbers:
+                error(ROWS_SHEET, row_no, _("The criterion %(n)s appears twice.") % {"n": as_int})
+            criterion_numbers.add(as_int)
+            criterion = {"number": as_int, "name": text, "indicators": []}
+            groups[-1]["criteria"].append(criterion)
+        elif row_type == ROW_INDICATOR:
+            if criterion is None:
+                error(ROWS_SHEET, row_no, _("An indicator must come after its criterion's row."))
+                continue
+            required(cells, row_no, "number", "Số / mã")
+            required(cells, row_no, "text", "Tên / nội dung")
+            if number and number in indicator_codes:
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("The indicator %(code)s appears twice.") % {"code": number},
+                )
+            indicator_codes.add(number)
+            value_type = _choice(cells["value_type"], VALUE_TYPE_LABELS)
+            if value_type is None:
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("«Kiểu giá trị» must be one of: %(choices)s.")
+                    % {"choices": ", ".join(VALUE_TYPE_LABELS.values())},
+                )
+            comparison = (
+                _choice(cells["comparison"], COMPARISON_LABELS)
+                if _text(cells["comparison"])
+                else Indicator.Comparison.AT_LEAST
+            )
+            if comparison is None:
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("«So sánh» must be one of: %(choices)s.")
+                    % {"choices": ", ".join(COMPARISON_LABELS.values())},
+                )
+            targets = []
+            for key, cell in zip(target_keys, raw[len(COLUMNS) :], strict=False):
+                if _text(cell) == "" or key == "":
+                    continue
+                target = _target(cell)
+                if target is None:
+                    error(
+                        ROWS_SHEET,
+                        row_no,
+                        _("the target «%(value)s» must be a number, a text, or «number | text».")
+                        % {"value": cell},
+                    )
+                    continue
+                scope_key = "commune_group" if basis == "commune_group" else "region"
+                targets.append({"region": None, "commune_group": None, **target, scope_key: key})
+            indicator = {
+                "code": number,
+                "content": text,
+                "guidance": _text(cells["guidance"]),
+                "evidence_expected": _text(cells["evidence"]),
+                "value_type": value_type,
+                "unit": _text(cells["unit"]),
+                "comparison": comparison,
+                "to_confirm": _is_yes(cells["to_confirm"]),
+                "to_confirm_note": _text(cells["to_confirm_note"]),
+                "conditions": [],
+                "targets": targets,
+            }
+            criterion["indicators"].append(indicator)
+        elif row_type == ROW_CONDITION:
+            if indicator is None:
+                error(ROWS_SHEET, row_no, _("A condition must come after its indicator's row."))
+                continue
+            required(cells, row_no, "number", "Số / mã")
+            required(cells, row_no, "text", "Tên / nội dung")
+            if number and number in {c["code"] for c in indicator["conditions"]}:
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("The condition %(code)s of indicator %(indicator)s appears twice.")
+                    % {"code": number, "indicator": indicator["code"]},
+                )
+            scope = (
+                _choice(cells["scope"], SCOPE_LABELS)
+                if _text(cells["scope"])
+                else Condition.Scope.COMMUNE
+            )
+            if scope is None:
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("«Đánh giá cho» must be one of: %(choices)s.")
+                    % {"choices": ", ".join(SCOPE_LABELS.values())},
+                )
+            try:
+                threshold = canonical_number(cells["threshold"])
+            except (InvalidOperation, ValueError):
+                error(ROWS_SHEET, row_no, _("«Ngưỡng» must be a number."))
+                threshold = None
+            indicator["conditions"].append(
+                {
+                    "code": number,
+                    "text": text,
+                    "scope": scope,
+                    "alternative_group": _text(cells["alternative_group"]),
+                    "threshold": threshold,
+                    "to_confirm": _is_yes(cells["to_confirm"]),
+                    "to_confirm_note": _text(cells["to_confirm_note"]),
+                }
+            )
+        else:
+            error(
+                ROWS_SHEET,
+                row_no,
+                _("«Loại dòng» must be one of: %(choices)s.")
+                % {"choices": ", ".join([ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION])},
+            )
+    if not groups and not errors:
+        error(ROWS_SHEET, 2, _("the sheet has no criteria."))
+    if errors:
+        raise WorkbookInvalid(errors)
+
+    def meta_text(key: str) -> str:
+        return _text(values.get(key, (None, None))[1])
+
+    return {
+        "code": meta_text("code"),
+        "version": version,
+        "name": meta_text("name"),
+        "kind": kind,
+        "year_from": year_from,
+        "year_to": year_to,
+        "target_basis": basis,
+        "legal": {
+            "number": meta_text("legal_number"),
+            "date": legal_date.isoformat() if legal_date else None,
+            "issuer": meta_text("legal_issuer"),
+            "title": meta_text("legal_title"),
+        },
+        "notes": meta_text("notes"),
+        "status": status,
+        "commune_groups": [{"code": c, "name": n} for c, n in group_codes.items()],
+        "groups": [
+            {**g, "criteria": [{**c, "indicators": _sorted_targets(c)} for c in g["criteria"]]}
+            for g in groups
+        ],
+    }
+
+
+def _sorted_targets(criterion: dict) -> list[dict]:
+    return [
+        {
+            **ind,
+            "targets": sorted(
+                ind["targets"], key=lambda t: (t["region"] or "", t["commune_group"] or "")
+            ),
+        }
+        for ind in criterion["indicators"]
+    ]
+
+
+def _target(cell: Any) -> dict | None:
+    if isinstance(cell, int | float):
+        return {"threshold": canonical_number(cell), "text": ""}
+    text = _text(cell)
+    if TARGET_SEPARATOR.strip() in text:
+        number, _sep, words = text.partition(TARGET_SEPARATOR.strip())
+        try:
+            return {"threshold": canonical_number(number), "text": words.strip()}
+        except (InvalidOperation, ValueError):
+            return None
+    return {"threshold": None, "text": text}
+
+
+def _is_yes(value: Any) -> bool:
+    return _text(value).casefold() in {YES.casefold(), "x", "1", "true"}
+
+
+def _date(value: Any) -> datetime.date | None | bool:
+    """A date from a date cell or from dd/mm/yyyy text; None if empty; False if unreadable."""
+    if value is None or _text(value) == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.datetime.strptime(_text(value), pattern).date()
+        except ValueError:
+            continue
+    return False

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from criteria.models import Condition, CriteriaSet, Criterion, CriterionGroup, Indicator, Target
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("name", ["criteria:set_list", "criteria:set_import"])
+def test_pages_send_anonymous_users_to_login(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_set_page_sends_anonymous_users_to_login(client, ntm_set):
+    response = client.get(reverse("criteria:set_detail", args=[ntm_set.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_is_in_vietnamese(client, db):
+    response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+    assert "Đăng nhập" in response.content.decode()
+
+
+def test_list_shows_both_shipped_sets(client, user, shipped_sets):
+    client.force_login(user)
+
+    response = client.get(reverse("criteria:set_list"))
+
+    page = response.content.decode()
+    assert "Bộ tiêu chí quốc gia về xã nông thôn mới giai đoạn 2021–2025" in page
+    assert "Bộ tiêu chí quốc gia về xã nông thôn mới nâng cao giai đoạn 2021–2025" in page
+    assert "Đang áp dụng" in page
+
+
+def test_set_page_shows_criterion_8_with_its_indicators_and_conditions(client, user, ntm_set):
+    client.force_login(user)
+
+    response = client.get(reverse("criteria:set_detail", args=[ntm_set.pk]))
+
+    page = response.content.decode()
+    assert "Tiêu chí 8. Thông tin và Truyền thông" in page
+    for text in [
+        "Chỉ tiêu 8.1. Xã có điểm phục vụ bưu chính",
+        "Chỉ tiêu 8.2. Xã có dịch vụ viễn thông, internet",
+        "Chỉ tiêu 8.3. Xã có đài truyền thanh và hệ thống loa đến các thôn",
+        "Chỉ tiêu 8.4. Xã có ứng dụng công nghệ thông tin",
+        "Thời gian mở cửa tối thiểu 4 giờ/ngày làm việc",
+        "Internet băng rộng di động mặt đất",
+        "318/QĐ-TTg",
+        "Trung du và miền núi phía Bắc",
+        "Hồ sơ minh chứng cần có:",
+    ]:
+        assert text in page, text
+
+
+def test_advanced_set_page_marks_what_is_unconfirmed(client, user, shipped_sets):
+    client.force_login(user)
+    advanced = shipped_sets["xa-ntm-nang-cao-2021-2025"]
+
+    response = client.get(reverse("criteria:set_detail", args=[advanced.pk]))
+
+    page = response.content.decode()
+    assert 'data-testid="unconfirmed-banner"' in page
+    assert page.count("cần xác nhận") >= 4
+
+
+def build_set(indicator_count: int) -> CriteriaSet:
+    """A set with one criterion of `indicator_count` checklist indicators, each fully dressed."""
+    cs = CriteriaSet.objects.create(
+        code=f"size-{indicator_count}", name="Size", kind="province", year_from=2025, year_to=2025
+    )
+    group = CriterionGroup.objects.create(criteria_set=cs, number="I", name="Nhóm")
+    criterion = Criterion.objects.create(criteria_set=cs, group=group, number=1, name="TC")
+    for n in range(indicator_count):
+        indicator = Indicator.objects.create(
+            criterion=criterion, code=f"1.{n}", content=f"Chỉ tiêu {n}", value_type="checklist"
+        )
+        Condition.objects.create(indicator=indicator, code="1", text="Điều kiện", scope="commune")
+        Target.objects.create(indicator=indicator, text="Đạt")
+    return cs
+
+
+def test_set_page_query_count_does_not_grow_with_the_set(client, user, shipped_sets):
+    client.force_login(user)
+    small, large = build_set(4), build_set(60)
+
+    def queries_for(cs):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("criteria:set_detail", args=[cs.pk]))
+        assert response.status_code == 200
+        assert (
+            response.content.decode().count('id="indicator-')
+            == cs.criteria.get().indicators.count()
+        )
+        return len(ctx)
+
+    # session, user, set, commune groups, criterion groups, criteria, indicators, conditions,
+    # targets, regions (the target columns), the user's and the user's groups' permissions
+    assert queries_for(small) == queries_for(large) <= 12
+
+
+def test_list_query_count_does_not_grow_with_the_sets(client, user, shipped_sets):
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("criteria:set_list"))
+    for n in range(5):
+        build_set(n + 1)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("criteria:set_list"))
+
+    # session, user, two permission look-ups (the import button), sets with their counts
+    assert len(few) == len(many) <= 5
