@@ -23,7 +23,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("SECURE_")
     }
-    clean = {k: v for k, v in clean.items() if not k.endswith("_COOKIE_SECURE")}
+    # the browser tests' conftest allows async-unsafe ORM calls in this process only
+    dropped = ("_COOKIE_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in clean.items() if not k.endswith(dropped)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
