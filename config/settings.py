@@ -103,7 +103,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "criteria",
+    "assessments",
 ]
+
+AUTH_USER_MODEL = "assessments.User"
+AUTHENTICATION_BACKENDS = ["assessments.backends.RoleBackend"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -2,15 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from assessments import views as assessment_views
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="criteria:set_list"), name="home"),
+    path("", assessment_views.home, name="home"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("bo-tieu-chi/", include("criteria.urls")),
+    path("", include("assessments.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
-from criteria.models import CriteriaSet
+from assessments.models import Commune, District, Province, Role, User, Village
+from criteria.models import CriteriaSet, Region
+
+PASSWORD = "pw-for-tests-1"
+_codes = itertools.count(10000)
 
 
 @pytest.fixture(autouse=True)
@@ -16,8 +22,8 @@ def _plain_static_files(settings):
     }
 
 
-def make_user(username: str = "officer", *, perms: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(username=username, password="pw-for-tests-1")
+def make_user(username: str = "officer", *, perms: tuple[str, ...] = (), **fields) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **fields)
     for perm in perms:
         app_label, codename = perm.split(".")
         user.user_permissions.add(
@@ -26,14 +32,103 @@ def make_user(username: str = "officer", *, perms: tuple[str, ...] = ()) -> User
     return user
 
 
-@pytest.fixture
-def user(db) -> User:
-    return make_user("officer")
+def make_province(code: str = "20", name: str = "Tỉnh Lạng Sơn") -> Province:
+    region, _ = Region.objects.get_or_create(
+        code="trung-du-mien-nui-phia-bac", defaults={"name": "Trung du và miền núi phía Bắc"}
+    )
+    return Province.objects.get_or_create(code=code, defaults={"name": name, "region": region})[0]
+
+
+def make_district(province: Province, code: str, name: str) -> District:
+    return District.objects.create(province=province, code=code, name=name, kind="huyen")
+
+
+def make_commune(district: District, name: str | None = None, **fields) -> Commune:
+    code = fields.pop("code", None) or f"{next(_codes) % 100000:05d}"
+    return Commune.objects.create(
+        province=district.province,
+        district=district,
+        code=code,
+        name=name or f"Xã {code}",
+        kind=fields.pop("kind", Commune.Kind.RURAL),
+        **fields,
+    )
+
+
+def make_village(commune: Commune, name: str, **fields) -> Village:
+    return Village.objects.create(commune=commune, name=name, **fields)
 
 
 @pytest.fixture
-def manager(db) -> User:
-    return make_user("manager", perms=("criteria.change_criteriaset",))
+def province(db) -> Province:
+    return make_province()
+
+
+@pytest.fixture
+def loc_binh(province) -> District:
+    return make_district(province, "188", "Huyện Lộc Bình")
+
+
+@pytest.fixture
+def cao_loc(province) -> District:
+    return make_district(province, "183", "Huyện Cao Lộc")
+
+
+@pytest.fixture
+def commune(loc_binh) -> Commune:
+    return make_commune(loc_binh, "Xã Hữu Khánh", code="06280")
+
+
+@pytest.fixture
+def other_commune(cao_loc) -> Commune:
+    return make_commune(cao_loc, "Xã Hòa Cư", code="06070")
+
+
+@pytest.fixture
+def user(province) -> User:
+    """A province reviewer: sees the whole province, changes no unit."""
+    return make_user("officer", role=Role.PROVINCE_REVIEWER, province=province)
+
+
+@pytest.fixture
+def manager(province) -> User:
+    """A province administrator: may change criteria sets, units and accounts."""
+    return make_user("manager", role=Role.PROVINCE_ADMIN, province=province)
+
+
+@pytest.fixture
+def district_officer(province, loc_binh) -> User:
+    return make_user(
+        "huyen-locbinh", role=Role.DISTRICT_OFFICER, province=province, district=loc_binh
+    )
+
+
+@pytest.fixture
+def other_district_officer(province, cao_loc) -> User:
+    return make_user(
+        "huyen-caoloc", role=Role.DISTRICT_OFFICER, province=province, district=cao_loc
+    )
+
+
+@pytest.fixture
+def viewer(province) -> User:
+    return make_user("xem-tinh", role=Role.VIEWER, province=province)
+
+
+@pytest.fixture
+def district_viewer(province, loc_binh) -> User:
+    return make_user("xem-huyen", role=Role.VIEWER, province=province, district=loc_binh)
+
+
+@pytest.fixture
+def commune_officer(province, commune) -> User:
+    return make_user(
+        "xa-huukhanh",
+        role=Role.COMMUNE_OFFICER,
+        province=province,
+        district=commune.district,
+        commune=commune,
+    )
 
 
 @pytest.fixture
@@ -45,3 +140,11 @@ def shipped_sets(db) -> dict[str, CriteriaSet]:
 @pytest.fixture
 def ntm_set(shipped_sets) -> CriteriaSet:
     return shipped_sets["xa-ntm-2021-2025"]
+
+
+@pytest.fixture
+def lang_son(db) -> Province:
+    """The shipped Lạng Sơn list of 01/03/2025, imported as `make run` does."""
+    call_command("load_criteria", verbosity=0)
+    call_command("import_units", "--region", "trung-du-mien-nui-phia-bac", verbosity=0)
+    return Province.objects.get(code="20")

@@ -106,8 +106,9 @@ def test_set_page_query_count_does_not_grow_with_the_set(client, user, shipped_s
         return len(ctx)
 
     # session, user, set, commune groups, criterion groups, criteria, indicators, conditions,
-    # targets, regions (the target columns), the user's and the user's groups' permissions
-    assert queries_for(small) == queries_for(large) <= 12
+    # targets, regions (the target columns), the user's and the user's groups' permissions,
+    # the user's unit (header)
+    assert queries_for(small) == queries_for(large) <= 13
 
 
 def test_list_query_count_does_not_grow_with_the_sets(client, user, shipped_sets):
@@ -119,5 +120,6 @@ def test_list_query_count_does_not_grow_with_the_sets(client, user, shipped_sets
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("criteria:set_list"))
 
-    # session, user, two permission look-ups (the import button), sets with their counts
-    assert len(few) == len(many) <= 5
+    # session, user, two permission look-ups (the import button), the user's unit (header),
+    # sets with their counts
+    assert len(few) == len(many) <= 6

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
+from assessments.models import User
 from criteria.models import CriteriaSet, Indicator
 from criteria.specs import spec_from_set
 

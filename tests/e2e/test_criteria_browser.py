@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_officer_logs_in_and_reads_criterion_8(page, live_server, user, shipped_sets):
     log_in(page, live_server, "officer")
+    page.get_by_role("navigation").get_by_role("link", name="Bộ tiêu chí").click()
 
     expect(page.get_by_role("heading", name="Bộ tiêu chí")).to_be_visible()
     page.get_by_role(
