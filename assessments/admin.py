@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Commune, District, Province, User, Village
+from .models import (
+    Assessment,
+    AssessmentPeriod,
+    Commune,
+    District,
+    Evidence,
+    IndicatorResult,
+    Province,
+    User,
+    Village,
+)
 
 
 @admin.register(Province)
@@ -76,3 +86,63 @@ class UserAdmin(BaseUserAdmin):
         (_("Role and unit"), {"fields": ["role", "province", "district", "commune"]}),
     ]
     raw_id_fields = ["commune"]
+
+
+class LockedWhenApprovedMixin:
+    """Rows of an approved assessment are read-only here, as on every other path."""
+
+    @staticmethod
+    def assessment_of(obj):
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self.assessment_of(obj).is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing entered is ever deleted
+
+
+@admin.register(AssessmentPeriod)
+class AssessmentPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "province", "year", "opens_on", "closes_on", "is_open"]
+    list_filter = ["province", "is_open"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+    list_display = ["commune", "criteria_set", "period", "state", "all_met", "version"]
+    list_filter = ["state", "period", "criteria_set"]
+    search_fields = ["commune__name", "commune__code"]
+    list_select_related = ["commune", "criteria_set", "period"]
+    readonly_fields = ["version", "all_met", "state", "created_by"]
+    raw_id_fields = ["commune"]
+
+    @staticmethod
+    def assessment_of(obj):
+        return obj
+
+
+@admin.register(IndicatorResult)
+class IndicatorResultAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+    list_display = ["assessment", "indicator", "is_met", "override_met"]
+    list_filter = ["is_met"]
+    list_select_related = ["assessment__commune", "indicator"]
+    raw_id_fields = ["assessment"]
+    readonly_fields = ["computed_met", "computed_reason", "is_met"]
+
+    @staticmethod
+    def assessment_of(obj):
+        return obj.assessment
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+    list_display = ["__str__", "result", "is_removed", "added_at"]
+    list_select_related = ["result__assessment", "result__indicator"]
+    raw_id_fields = ["result"]
+
+    @staticmethod
+    def assessment_of(obj):
+        return obj.result.assessment

@@ -5,7 +5,11 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from .models import Commune, District, Role, User, Village
+from criteria.models import CriteriaSet
+
+from .evidence import check_evidence_file
+from .models import AssessmentPeriod, Commune, District, Role, User, Village
+from .services import Entry
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
@@ -182,3 +186,213 @@ class UserCreateForm(UserForm):
 
 class PasswordResetByManagerForm(SetPasswordForm):
     """A manager sets a new password for someone who forgot theirs."""
+
+
+# ---------------------------------------------------------------- assessments
+
+YES_NO_CHOICES = [("", _("— not entered —")), ("yes", _("Yes")), ("no", _("No"))]
+OVERRIDE_CHOICES = [
+    ("", _("Use the computed result")),
+    ("met", _("Met")),
+    ("not_met", _("Not met")),
+]
+
+
+class IndicatorEntryForm(forms.Form):
+    """The entry of one indicator, with the inputs its type needs, a note and new evidence."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    override = forms.ChoiceField(
+        label=_("Result"),
+        choices=OVERRIDE_CHOICES,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for setting the result yourself"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    no_evidence_explanation = forms.CharField(
+        label=_("Why there is no evidence"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed before submitting when the indicator is met without any evidence."),
+    )
+    file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        help_text=_("PDF, JPEG, PNG, Word or Excel, up to the size limit."),
+    )
+    doc_number = forms.CharField(label=_("Document number"), max_length=100, required=False)
+    doc_date = forms.DateField(
+        label=_("Document date"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+    )
+    doc_issuer = forms.CharField(label=_("Issued by"), max_length=200, required=False)
+
+    def __init__(self, *args, indicator, villages, result=None, version: int, **kwargs):
+        kwargs.setdefault("prefix", f"i{indicator.pk}")
+        initial = kwargs.pop("initial", {}) or {}
+        initial["version"] = version
+        self.indicator, self.villages, self.result = indicator, villages, result
+        inputs = result.inputs if result else {}
+        if result:
+            initial.update(
+                override={True: "met", False: "not_met"}.get(result.override_met, ""),
+                override_reason=result.override_reason,
+                note=result.note,
+                no_evidence_explanation=result.no_evidence_explanation,
+            )
+        super().__init__(*args, initial=initial, **kwargs)
+        value_type = indicator.value_type
+        self.condition_names, self.grid = [], []
+        if value_type == "yes_no":
+            self.fields["value"] = forms.ChoiceField(
+                label=_("Answer"),
+                choices=YES_NO_CHOICES,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+            self.initial["value"] = {True: "yes", False: "no"}.get(inputs.get("value"), "")
+        elif value_type in ("number", "percentage"):
+            self.fields["value"] = forms.DecimalField(
+                label=_("Percentage") if value_type == "percentage" else _("Value"),
+                required=False,
+                min_value=0,
+                max_value=100 if value_type == "percentage" else None,
+                max_digits=12,
+                decimal_places=2,
+                localize=True,
+            )
+            self.initial["value"] = inputs.get("value")
+        else:
+            answers = inputs.get("conditions") or {}
+            for condition in indicator.conditions.all():
+                if condition.scope != "commune":
+                    continue
+                name = f"c_{condition.code}"
+                self.fields[name] = self._condition_field(condition)
+                self.initial[name] = answers.get(condition.code)
+                self.condition_names.append((condition, name))
+            village_conditions = [c for c in indicator.conditions.all() if c.scope == "village"]
+            self.village_conditions = village_conditions
+            grid = inputs.get("villages") or {}
+            for village in villages:
+                names = []
+                for condition in village_conditions:
+                    name = f"v_{village.pk}_{condition.code}"
+                    self.fields[name] = forms.BooleanField(
+                        label=f"{village.name}: {condition.text}", required=False
+                    )
+                    self.initial[name] = bool((grid.get(str(village.pk)) or {}).get(condition.code))
+                    names.append(name)
+                self.grid.append((village, names))
+
+    @staticmethod
+    def _condition_field(condition):
+        if condition.threshold is not None:
+            return forms.DecimalField(
+                label=condition.text,
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                localize=True,
+            )
+        return forms.BooleanField(label=condition.text, required=False)
+
+    def condition_fields(self):
+        return [(condition, self[name]) for condition, name in self.condition_names]
+
+    def grid_rows(self):
+        return [(village, [self[name] for name in names]) for village, names in self.grid]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload:
+            self.file_content_type = check_evidence_file(upload)
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("override") and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason",
+                _("Write why you set the result yourself instead of the computed one."),
+            )
+        if (data.get("doc_date") or data.get("doc_issuer")) and not data.get("doc_number"):
+            self.add_error("doc_number", _("Enter the document's number."))
+        return data
+
+    def inputs(self) -> dict:
+        data = self.cleaned_data
+        value_type = self.indicator.value_type
+        if value_type == "yes_no":
+            return {"value": {"yes": True, "no": False}.get(data.get("value"))}
+        if value_type in ("number", "percentage"):
+            value = data.get("value")
+            return {"value": None if value is None else str(value)}
+        conditions = {}
+        for condition, name in self.condition_names:
+            value = data.get(name)
+            if condition.threshold is not None:
+                value = None if value is None else str(value)
+            conditions[condition.code] = value
+        inputs = {"conditions": conditions}
+        if self.grid:
+            inputs["villages"] = {
+                str(village.pk): {
+                    condition.code: data.get(name)
+                    for condition, name in zip(self.village_conditions, names, strict=True)
+                }
+                for village, names in self.grid
+            }
+        return inputs
+
+    def entry(self) -> Entry:
+        override = {"met": True, "not_met": False}.get(self.cleaned_data.get("override"))
+        return Entry(
+            inputs=self.inputs(),
+            override_met=override,
+            override_reason=self.cleaned_data.get("override_reason") or "",
+            note=self.cleaned_data.get("note") or "",
+            no_evidence_explanation=self.cleaned_data.get("no_evidence_explanation") or "",
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the reason, so the district knows what to fix.")},
+    )
+
+
+class PeriodForm(forms.ModelForm):
+    class Meta:
+        model = AssessmentPeriod
+        fields = ["name", "year", "criteria_sets", "opens_on", "closes_on"]
+        widgets = {
+            "criteria_sets": forms.CheckboxSelectMultiple,
+            "opens_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+            "closes_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+        }
+
+    def __init__(self, *args, province, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.province = province
+        self.fields["criteria_sets"].queryset = CriteriaSet.objects.filter(status="active")
+        for name in ("opens_on", "closes_on"):
+            self.fields[name].input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opens_on") and data.get("closes_on") and data["closes_on"] < data["opens_on"]:
+            self.add_error("closes_on", _("The closing date must not be before the opening date."))
+        return data

@@ -12,6 +12,7 @@ methods below: they are the one place that decides what a user may see.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -325,3 +326,299 @@ class User(AbstractUser):
     def grantable_roles(self) -> list[str]:
         """Roles this user may give: never wider than their own."""
         return list(Role.values) if self.can_manage_users else []
+
+
+# ---------------------------------------------------------------- periods and assessments
+
+
+class PeriodQuerySet(models.QuerySet):
+    def for_user(self, user) -> PeriodQuerySet:
+        """The periods of the user's province."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(province_id=user.province_id)
+
+
+class AssessmentPeriod(models.Model):
+    """A round of scoring (for example "Năm 2025") in one province, for one or more sets."""
+
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), on_delete=models.PROTECT, related_name="periods"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("year"))
+    criteria_sets = models.ManyToManyField(
+        "criteria.CriteriaSet", verbose_name=_("criteria sets assessed")
+    )
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    is_open = models.BooleanField(
+        _("open for entry"),
+        default=False,
+        help_text=_("The province opens a period for entry and closes it when scoring ends."),
+    )
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-opens_on"]
+        verbose_name = _("assessment period")
+        verbose_name_plural = _("assessment periods")
+        constraints = [
+            models.UniqueConstraint(fields=["province", "name"], name="period_name_in_province"),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="period_dates_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    DISTRICT_REVIEW = "district_review", _("Sent to the district")
+    SUBMITTED = "submitted", _("Submitted to the province")
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved")
+
+
+class AssessmentLocked(Exception):
+    """A write was attempted on an approved assessment, or on a closed period."""
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def for_user(self, user) -> AssessmentQuerySet:
+        """The assessments of the communes a user may see, with what lists show beside them."""
+        return self.select_related(
+            "commune__district", "commune__province__region", "criteria_set", "period"
+        ).filter(commune__in=Commune.objects.for_user(user).values("pk"))
+
+    def approved(self) -> AssessmentQuerySet:
+        return self.filter(state=State.APPROVED)
+
+    def update(self, **kwargs):
+        # A bulk update may not touch approved assessments, except to move them out of approval
+        # (the reopen service) — the same lock the services and the admin keep.
+        if kwargs.get("state") != State.RETURNED and self.filter(state=State.APPROVED).exists():
+            raise AssessmentLocked("approved assessments cannot be changed")
+        return super().update(**kwargs)
+
+
+class Assessment(models.Model):
+    """One commune's scoring against one criteria set in one period."""
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    criteria_set = models.ForeignKey(
+        "criteria.CriteriaSet", verbose_name=_("criteria set"), on_delete=models.PROTECT
+    )
+    period = models.ForeignKey(
+        AssessmentPeriod,
+        verbose_name=_("period"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default="draft")
+    version = models.PositiveIntegerField(_("version"), default=1)
+    all_met = models.BooleanField(_("criterion met"), null=True)
+    entry_reopened = models.BooleanField(_("entry reopened after the period closed"), default=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commune__sort_key", "criteria_set__code"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "criteria_set", "period"], name="one_assessment_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune.name} · {self.period} · {self.criteria_set.code}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == State.APPROVED
+
+    @property
+    def accepts_entry(self) -> bool:
+        """Results may change: not approved, not waiting for review, and the period is open."""
+        if self.state not in (State.DRAFT, State.RETURNED):
+            return False
+        return self.period.is_open or self.entry_reopened
+
+
+class LockedByAssessmentQuerySet(models.QuerySet):
+    """Bulk updates and deletes refuse rows of approved assessments."""
+
+    def _refuse_locked(self) -> None:
+        if self.filter(assessment__state=State.APPROVED).exists():
+            raise AssessmentLocked("approved assessments cannot be changed")
+
+    def update(self, **kwargs):
+        self._refuse_locked()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_locked()
+        return super().delete()
+
+
+class IndicatorResult(models.Model):
+    """What was entered for one indicator, and what the application decided from it.
+
+    `inputs` holds the entry as the indicator's type needs it: {"value": …} for yes/no, numbers
+    and percentages; {"conditions": {code: bool or number}} for checklists, plus
+    {"villages": {village id: {code: bool}}} for per-village checklists.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
+    indicator = models.ForeignKey(
+        "criteria.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT
+    )
+    inputs = models.JSONField(_("entry"), default=dict, blank=True)
+    computed_met = models.BooleanField(_("computed result"), null=True)
+    computed_reason = models.TextField(_("why"), blank=True)
+    override_met = models.BooleanField(_("result set by the officer"), null=True)
+    override_reason = models.TextField(_("reason for setting the result"), blank=True)
+    is_met = models.BooleanField(_("met"), null=True)
+    note = models.TextField(_("note"), blank=True)
+    no_evidence_explanation = models.TextField(_("explanation for missing evidence"), blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = LockedByAssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indicator result")
+        verbose_name_plural = _("indicator results")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "indicator"], name="one_result_per_indicator"
+            ),
+            models.CheckConstraint(
+                condition=Q(override_met__isnull=True) | ~Q(override_reason=""),
+                name="override_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.computed_reason}"
+
+    def save(self, *args, **kwargs):
+        # The last line of the lock: no path writes a result of an approved assessment.
+        if self.assessment.is_locked:
+            raise AssessmentLocked("approved assessments cannot be changed")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.override_met is not None
+
+
+def evidence_path(evidence: Evidence, filename: str) -> str:
+    """A generated name: nothing the uploader chose reaches the file system."""
+    return f"evidence/{evidence.result.assessment_id}/{uuid.uuid4().hex}"
+
+
+class EvidenceQuerySet(LockedByAssessmentQuerySet):
+    def _refuse_locked(self) -> None:
+        if self.filter(result__assessment__state=State.APPROVED).exists():
+            raise AssessmentLocked("approved assessments cannot be changed")
+
+
+class Evidence(models.Model):
+    """A file or a document reference that supports an indicator's result."""
+
+    result = models.ForeignKey(IndicatorResult, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to=evidence_path, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("file type"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    doc_number = models.CharField(_("document number"), max_length=100, blank=True)
+    doc_date = models.DateField(_("document date"), null=True, blank=True)
+    doc_issuer = models.CharField(_("issued by"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    is_removed = models.BooleanField(_("removed"), default=False)
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(doc_number=""), name="evidence_file_or_document"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.file:
+            return self.original_name
+        return " ".join(filter(None, [self.doc_number, self.doc_issuer])).strip()
+
+    def save(self, *args, **kwargs):
+        if self.result.assessment.is_locked:
+            raise AssessmentLocked("approved assessments cannot be changed")
+        super().save(*args, **kwargs)
+
+
+class Transition(models.Model):
+    """One step of the review workflow: who moved the assessment, when, and why."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
+    action = models.CharField(_("action"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"
+
+
+class Change(models.Model):
+    """One recorded change to an assessment: old → new, who, when, from where."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="changes")
+    indicator = models.ForeignKey(
+        "criteria.Indicator", null=True, blank=True, on_delete=models.PROTECT
+    )
+    field = models.CharField(_("what"), max_length=40)
+    old = models.JSONField(_("before"), null=True, blank=True)
+    new = models.JSONField(_("after"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"))
+    state = models.CharField(_("state at the time"), max_length=20, choices=State.choices)
+    after_return = models.BooleanField(_("after a return or reopening"), default=False)
+    source = models.CharField(_("source"), max_length=300, default="form")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+        indexes = [models.Index(fields=["assessment", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old} → {self.new}"

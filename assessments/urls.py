@@ -15,3 +15,28 @@ urlpatterns = [
     path("nguoi-dung/<int:pk>/", views.user_edit, name="user_edit"),
     path("nguoi-dung/<int:pk>/mat-khau/", views.user_password, name="user_password"),
 ]
+urlpatterns += [
+    path("ky-danh-gia/", views.period_list, name="period_list"),
+    path("ky-danh-gia/them/", views.period_create, name="period_create"),
+    path("ky-danh-gia/<int:pk>/mo-dong/", views.period_toggle, name="period_toggle"),
+    path("danh-gia/", views.worklist, name="worklist"),
+    path("danh-gia/tao/", views.assessment_create, name="assessment_create"),
+    path("danh-gia/tao-ca-huyen/", views.assessment_create_all, name="assessment_create_all"),
+    path("danh-gia/duyet-huyen/<int:pk>/", views.approve_district, name="approve_district"),
+    path("danh-gia/<int:pk>/", views.assessment_page, name="assessment"),
+    path(
+        "danh-gia/<int:pk>/chi-tieu/<int:indicator_pk>/",
+        views.indicator_save,
+        name="indicator_save",
+    ),
+    path("danh-gia/<int:pk>/gui/", views.assessment_submit, name="submit"),
+    path("danh-gia/<int:pk>/chuyen-tinh/", views.assessment_forward, name="forward"),
+    path("danh-gia/<int:pk>/duyet/", views.assessment_approve, name="approve"),
+    path("danh-gia/<int:pk>/tra-lai/", views.assessment_return, name="return"),
+    path("danh-gia/<int:pk>/mo-lai/", views.assessment_reopen, name="reopen"),
+    path(
+        "danh-gia/<int:pk>/sao-chep-ky-truoc/", views.assessment_copy_previous, name="copy_previous"
+    ),
+    path("bang-chung/<int:pk>/", views.evidence_download, name="evidence_download"),
+    path("bang-chung/<int:pk>/go-bo/", views.evidence_remove, name="evidence_remove"),
+]

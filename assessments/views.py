@@ -4,22 +4,44 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from criteria.models import Indicator
+
+from . import services
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
+    IndicatorEntryForm,
     PasswordResetByManagerForm,
+    PeriodForm,
+    ReasonForm,
     UserCreateForm,
     UserForm,
     VillageForm,
 )
-from .models import Commune, District, Province, User, Village
+from .models import (
+    Assessment,
+    AssessmentLocked,
+    AssessmentPeriod,
+    Commune,
+    District,
+    Evidence,
+    IndicatorResult,
+    Province,
+    Role,
+    State,
+    Transition,
+    User,
+    Village,
+)
+from .scoring import region_for, target_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -203,3 +225,494 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("assessments:user_list")
     return render(request, "assessments/user_password.html", {"form": form, "account": account})
+
+
+# ---------------------------------------------------------------- periods
+
+
+def _require_province_admin(request: HttpRequest) -> None:
+    if request.user.role != Role.PROVINCE_ADMIN and not request.user.is_superuser:
+        raise PermissionDenied
+
+
+def period_list(request: HttpRequest) -> HttpResponse:
+    periods = AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
+    can_manage = request.user.role == Role.PROVINCE_ADMIN
+    form = PeriodForm(province=request.user.province) if can_manage else None
+    return render(request, "assessments/period_list.html", {"periods": periods, "form": form})
+
+
+@require_POST
+def period_create(request: HttpRequest) -> HttpResponse:
+    _require_province_admin(request)
+    form = PeriodForm(request.POST, province=request.user.province)
+    if form.is_valid():
+        period = form.save()
+        messages.success(
+            request,
+            _("The period “%(name)s” was created. Open it when entry may start.")
+            % {"name": period.name},
+        )
+        return redirect("assessments:period_list")
+    periods = AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
+    return render(request, "assessments/period_list.html", {"periods": periods, "form": form})
+
+
+@require_POST
+def period_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_province_admin(request)
+    period = get_object_or_404(AssessmentPeriod.objects.for_user(request.user), pk=pk)
+    period.is_open = not period.is_open
+    period.save(update_fields=["is_open"])
+    text = (
+        _("The period is open for entry.")
+        if period.is_open
+        else _("The period is closed: entry is refused unless a reviewer reopens an assessment.")
+    )
+    messages.success(request, text)
+    return redirect("assessments:period_list")
+
+
+# ---------------------------------------------------------------- worklist
+
+
+def _period_and_set(request: HttpRequest):
+    """The period and set chosen in the query string, or the latest period's first set."""
+    periods = list(
+        AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
+    )
+    period = next((p for p in periods if str(p.pk) == request.GET.get("period")), None)
+    period = (
+        period or next((p for p in periods if p.is_open), None) or (periods[0] if periods else None)
+    )
+    sets = list(period.criteria_sets.all()) if period else []
+    criteria_set = next((s for s in sets if str(s.pk) == request.GET.get("set")), None)
+    return periods, period, sets, criteria_set or (sets[0] if sets else None)
+
+
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The communes in the user's scope with their assessment's state and what is missing."""
+    periods, period, sets, criteria_set = _period_and_set(request)
+    district = None
+    communes = Commune.objects.for_user(request.user).current()
+    if request.GET.get("district"):
+        district = get_object_or_404(
+            District.objects.for_user(request.user), pk=request.GET["district"]
+        )
+        communes = communes.in_district(district)
+    rows = []
+    if period and criteria_set:
+        if not criteria_set.includes_urban_units:
+            communes = communes.rural()
+        rows = worklist_rows(communes, period, criteria_set)
+    context = {
+        "periods": periods,
+        "period": period,
+        "sets": sets,
+        "criteria_set": criteria_set,
+        "rows": rows,
+        "district": district,
+        "districts": District.objects.for_user(request.user).current()
+        if request.user.is_province_level
+        else [],
+        "can_create": request.user.role in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER),
+        "is_reviewer": request.user.role == Role.PROVINCE_REVIEWER,
+        "submitted_count": sum(
+            1 for r in rows if r["assessment"] and r["assessment"].state == State.SUBMITTED
+        ),
+    }
+    return render(request, "assessments/worklist.html", context)
+
+
+def worklist_rows(communes, period, criteria_set) -> list[dict]:
+    """One row per commune: its assessment (if any), the last return reason and what is missing.
+
+    A fixed number of queries whatever the number of communes.
+    """
+    indicator_count = Indicator.objects.filter(criterion__criteria_set=criteria_set).count()
+    villages_per_indicator = Indicator.objects.filter(
+        criterion__criteria_set=criteria_set, value_type=Indicator.ValueType.VILLAGE_CHECKLIST
+    ).exists()
+    communes = list(
+        communes.annotate(
+            active_villages=Count("villages", filter=Q(villages__is_active=True))
+        ).order_by("sort_key")
+    )
+    assessments = {
+        a.commune_id: a
+        for a in Assessment.objects.filter(
+            period=period, criteria_set=criteria_set, commune__in=[c.pk for c in communes]
+        ).annotate(decided=Count("results", filter=Q(results__is_met__isnull=False)))
+    }
+    # results marked met with neither live evidence nor an explanation, per assessment
+    unexplained = dict(
+        IndicatorResult.objects.filter(
+            assessment__in=[a.pk for a in assessments.values()],
+            is_met=True,
+            no_evidence_explanation="",
+        )
+        .exclude(evidence__is_removed=False)
+        .values("assessment_id")
+        .annotate(n=Count("pk"))
+        .values_list("assessment_id", "n")
+    )
+    last_returns = {}
+    for transition in Transition.objects.filter(
+        assessment__in=[a.pk for a in assessments.values()], to_state=State.RETURNED
+    ).order_by("assessment_id", "-at", "-pk"):
+        last_returns.setdefault(transition.assessment_id, transition)
+    rows = []
+    for commune in communes:
+        assessment = assessments.get(commune.pk)
+        missing = []
+        if assessment:
+            undecided = indicator_count - assessment.decided
+            if undecided:
+                missing.append(_("%(n)s indicators without a result") % {"n": undecided})
+            if unexplained.get(assessment.pk):
+                missing.append(
+                    _("%(n)s met without evidence or explanation")
+                    % {"n": unexplained[assessment.pk]}
+                )
+        if villages_per_indicator and not commune.active_villages:
+            missing.append(_("no villages entered"))
+        returned = last_returns.get(assessment.pk) if assessment else None
+        rows.append(
+            {
+                "commune": commune,
+                "assessment": assessment,
+                "returned": returned if assessment and assessment.state == State.RETURNED else None,
+                "missing": missing,
+            }
+        )
+    return rows
+
+
+@require_POST
+def assessment_create(request: HttpRequest) -> HttpResponse:
+    commune = get_object_or_404(
+        Commune.objects.for_user(request.user), pk=request.POST.get("commune")
+    )
+    period = get_object_or_404(
+        AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
+    )
+    criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
+    if request.user.is_read_only:
+        raise PermissionDenied
+    try:
+        assessment = services.create_assessment(
+            user=request.user, commune=commune, criteria_set=criteria_set, period=period
+        )
+    except services.WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(_worklist_url(period, criteria_set))
+    return redirect("assessments:assessment", pk=assessment.pk)
+
+
+@require_POST
+def assessment_create_all(request: HttpRequest) -> HttpResponse:
+    period = get_object_or_404(
+        AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
+    )
+    criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
+    if request.user.role != Role.DISTRICT_OFFICER:
+        raise PermissionDenied
+    try:
+        created = services.create_for_district(
+            user=request.user, criteria_set=criteria_set, period=period
+        )
+    except services.WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(n)s draft assessments were created.") % {"n": len(created)})
+    return redirect(_worklist_url(period, criteria_set))
+
+
+def _worklist_url(period, criteria_set) -> str:
+    return f"{reverse('assessments:worklist')}?period={period.pk}&set={criteria_set.pk}"
+
+
+# ---------------------------------------------------------------- the assessment page
+
+
+def _assessment(request: HttpRequest, pk: int) -> Assessment:
+    return get_object_or_404(Assessment.objects.for_user(request.user), pk=pk)
+
+
+def assessment_page(
+    request: HttpRequest,
+    pk: int,
+    bound: IndicatorEntryForm | None = None,
+    conflict: services.VersionConflict | None = None,
+    status: int = 200,
+):
+    assessment = _assessment(request, pk)
+    indicators = services.indicators_of(assessment.criteria_set)
+    villages = list(assessment.commune.villages.filter(is_active=True))
+    results = {
+        r.indicator_id: r
+        for r in assessment.results.select_related("updated_by").prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.select_related("added_by"))
+        )
+    }
+    editable = assessment.accepts_entry and services.can_enter(request.user, assessment)
+    region = region_for(assessment.commune)
+    sections = []
+    for indicator in indicators:
+        result = results.get(indicator.pk)
+        form = None
+        if bound is not None and bound.indicator.pk == indicator.pk:
+            form = bound
+        elif editable:
+            form = IndicatorEntryForm(
+                indicator=indicator, villages=villages, result=result, version=assessment.version
+            )
+        sections.append(
+            {
+                "indicator": indicator,
+                "result": result,
+                "target": target_for(indicator, region),
+                "form": form,
+                "evidence": list(result.evidence.all()) if result else [],
+            }
+        )
+    user = request.user
+    context = {
+        "assessment": assessment,
+        "sections": sections,
+        "villages": villages,
+        "editable": editable,
+        "transitions": assessment.transitions.select_related("actor"),
+        "changes": assessment.changes.select_related("actor", "indicator")[:200],
+        "conflict": conflict,
+        "reason_form": ReasonForm(),
+        "can_submit": assessment.state in (State.DRAFT, State.RETURNED)
+        and services.can_enter(user, assessment),
+        "can_forward": assessment.state == State.DISTRICT_REVIEW
+        and user.role == Role.DISTRICT_OFFICER,
+        "can_review": assessment.state == State.SUBMITTED and user.role == Role.PROVINCE_REVIEWER,
+        "can_reopen": user.role == Role.PROVINCE_REVIEWER
+        and (assessment.state == State.APPROVED or not assessment.period.is_open),
+        "missing": services.missing_for_submission(assessment)
+        if assessment.state in (State.DRAFT, State.RETURNED)
+        else [],
+        "last_return": assessment.transitions.filter(to_state=State.RETURNED)
+        .order_by("-at", "-pk")
+        .first(),
+    }
+    return render(request, "assessments/assessment.html", context, status=status)
+
+
+@require_POST
+def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if not services.can_enter(request.user, assessment):
+        raise PermissionDenied
+    indicator = next(
+        (i for i in services.indicators_of(assessment.criteria_set) if i.pk == indicator_pk), None
+    )
+    if indicator is None:
+        raise Http404
+    villages = list(assessment.commune.villages.filter(is_active=True))
+    result = assessment.results.filter(indicator=indicator).first()
+    form = IndicatorEntryForm(
+        request.POST,
+        request.FILES,
+        indicator=indicator,
+        villages=villages,
+        result=result,
+        version=assessment.version,
+    )
+    if not form.is_valid():
+        messages.error(request, _("Nothing was saved: correct the fields marked in red."))
+        return assessment_page(request, pk, bound=form, status=200)
+    version = form.cleaned_data["version"]
+    try:
+        services.save_entry(
+            user=request.user,
+            assessment=assessment,
+            indicator=indicator,
+            entry=form.entry(),
+            seen_version=version,
+            villages=villages,
+        )
+        data = form.cleaned_data
+        if data.get("file") or data.get("doc_number"):
+            services.add_evidence(
+                user=request.user,
+                assessment=assessment,
+                indicator=indicator,
+                upload=data.get("file"),
+                content_type=getattr(form, "file_content_type", ""),
+                doc_number=data.get("doc_number") or "",
+                doc_date=data.get("doc_date"),
+                doc_issuer=data.get("doc_issuer") or "",
+            )
+    except services.VersionConflict as conflict:
+        messages.error(
+            request,
+            _(
+                "Someone else saved this assessment after you opened it, so your entry was not "
+                "saved. Their changes are listed below; your entry is still in the form: check "
+                "it and save again."
+            ),
+        )
+        return assessment_page(request, pk, bound=form, conflict=conflict, status=409)
+    except (services.WorkflowError, AssessmentLocked) as error:
+        messages.error(request, str(error))
+        return redirect("assessments:assessment", pk=pk)
+    messages.success(request, _("Indicator %(code)s was saved.") % {"code": indicator.code})
+    return redirect(f"{reverse('assessments:assessment', args=[pk])}#indicator-{indicator.code}")
+
+
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("result__assessment").filter(
+            result__assessment__in=Assessment.objects.for_user(request.user).values("pk")
+        ),
+        pk=pk,
+    )
+    if not evidence.file:
+        raise Http404
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type or "application/octet-stream",
+    )
+
+
+@require_POST
+def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("result__assessment", "result__indicator").filter(
+            result__assessment__in=Assessment.objects.for_user(request.user).values("pk")
+        ),
+        pk=pk,
+    )
+    assessment_pk = evidence.result.assessment_id
+    try:
+        services.remove_evidence(user=request.user, evidence=evidence)
+    except (services.WorkflowError, AssessmentLocked) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The evidence was removed; it stays in the history."))
+    return redirect("assessments:assessment", pk=assessment_pk)
+
+
+def _workflow_step(request: HttpRequest, pk: int, step, success: str, **kwargs) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    try:
+        step(user=request.user, assessment=assessment, **kwargs)
+    except (services.WorkflowError, AssessmentLocked) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+    return redirect("assessments:assessment", pk=pk)
+
+
+@require_POST
+def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role not in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER):
+        raise PermissionDenied
+    return _workflow_step(request, pk, services.submit, _("The assessment was submitted."))
+
+
+@require_POST
+def assessment_forward(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role != Role.DISTRICT_OFFICER:
+        raise PermissionDenied
+    return _workflow_step(
+        request, pk, services.forward, _("The assessment was sent to the province.")
+    )
+
+
+@require_POST
+def assessment_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role != Role.PROVINCE_REVIEWER:
+        raise PermissionDenied
+    return _workflow_step(
+        request, pk, services.approve, _("The assessment was approved and is now locked.")
+    )
+
+
+@require_POST
+def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role not in (Role.PROVINCE_REVIEWER, Role.DISTRICT_OFFICER):
+        raise PermissionDenied
+    return _workflow_step(
+        request,
+        pk,
+        services.return_assessment,
+        _("The assessment was returned with your reason."),
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@require_POST
+def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role != Role.PROVINCE_REVIEWER:
+        raise PermissionDenied
+    return _workflow_step(
+        request,
+        pk,
+        services.reopen,
+        _("The assessment was reopened for correction."),
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@require_POST
+def assessment_copy_previous(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if not services.can_enter(request.user, assessment):
+        raise PermissionDenied
+    try:
+        copied = services.copy_from_previous(user=request.user, assessment=assessment)
+    except (services.WorkflowError, AssessmentLocked) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("%(n)s indicators were filled in from the previous period. Check them.")
+            % {"n": copied},
+        )
+    return redirect("assessments:assessment", pk=pk)
+
+
+def approve_district(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reviewer approves every submitted assessment of a district, after confirming the list."""
+    if request.user.role != Role.PROVINCE_REVIEWER:
+        raise PermissionDenied
+    district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    _periods, period, _sets, criteria_set = _period_and_set(request)
+    submitted = list(
+        Assessment.objects.for_user(request.user).filter(
+            commune__district=district,
+            period=period,
+            criteria_set=criteria_set,
+            state=State.SUBMITTED,
+        )
+    )
+    if request.method == "POST":
+        chosen = {int(x) for x in request.POST.getlist("assessment") if x.isdigit()}
+        to_approve = [a for a in submitted if a.pk in chosen]
+        try:
+            services.approve_all(user=request.user, assessments=to_approve)
+        except (services.WorkflowError, AssessmentLocked) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("%(n)s assessments were approved.") % {"n": len(to_approve)}
+            )
+        return redirect(_worklist_url(period, criteria_set) + f"&district={district.pk}")
+    return render(
+        request,
+        "assessments/approve_district.html",
+        {
+            "district": district,
+            "assessments": submitted,
+            "period": period,
+            "criteria_set": criteria_set,
+        },
+    )

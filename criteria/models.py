@@ -73,6 +73,14 @@ class CriteriaSet(models.Model):
     target_basis = models.CharField(
         _("targets differ"), max_length=20, choices=TargetBasis.choices, default="region"
     )
+    includes_urban_units = models.BooleanField(
+        _("also for wards and townships"),
+        default=False,
+        help_text=_(
+            "National commune sets apply to xã only; tick for a set that also scores "
+            "phường and thị trấn."
+        ),
+    )
     legal_number = models.CharField(_("legal document number"), max_length=100, blank=True)
     legal_date = models.DateField(_("legal document date"), null=True, blank=True)
     legal_issuer = models.CharField(_("issuing body"), max_length=200, blank=True)

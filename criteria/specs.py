@@ -121,6 +121,7 @@ def normalize_spec(raw: dict) -> dict:
         "year_from": int(raw["year_from"]),
         "year_to": int(raw["year_to"]),
         "target_basis": raw.get("target_basis") or CriteriaSet.TargetBasis.REGION,
+        "includes_urban_units": bool(raw.get("includes_urban_units")),
         "legal": {
             "number": text(legal.get("number")),
             "date": text(legal.get("date")) or None,
@@ -162,6 +163,7 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
         "year_from": cs.year_from,
         "year_to": cs.year_to,
         "target_basis": cs.target_basis,
+        "includes_urban_units": cs.includes_urban_units,
         "legal": {
             "number": cs.legal_number,
             "date": cs.legal_date.isoformat() if cs.legal_date else None,
@@ -263,6 +265,7 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
     cs.kind = spec["kind"]
     cs.year_from, cs.year_to = spec["year_from"], spec["year_to"]
     cs.target_basis = spec["target_basis"]
+    cs.includes_urban_units = spec["includes_urban_units"]
     cs.legal_number, cs.legal_issuer, cs.legal_title = (
         legal["number"],
         legal["issuer"],

@@ -34,6 +34,7 @@ META_FIELDS = [
     ("year_from", "Từ năm"),
     ("year_to", "Đến năm"),
     ("target_basis", "Mục tiêu khác nhau theo"),
+    ("includes_urban_units", "Áp dụng cả phường, thị trấn"),
     ("legal_number", "Số văn bản"),
     ("legal_date", "Ngày ban hành"),
     ("legal_issuer", "Cơ quan ban hành"),
@@ -243,6 +244,7 @@ def spec_to_meta(spec: dict) -> list[tuple[str, Any]]:
         "year_from": spec["year_from"],
         "year_to": spec["year_to"],
         "target_basis": BASIS_LABELS[spec["target_basis"]],
+        "includes_urban_units": YES if spec["includes_urban_units"] else None,
         "legal_number": legal["number"] or None,
         "legal_date": datetime.date.fromisoformat(legal["date"]) if legal["date"] else None,
         "legal_issuer": legal["issuer"] or None,
@@ -689,6 +691,7 @@ def sheets_to_spec(
         "year_from": year_from,
         "year_to": year_to,
         "target_basis": basis,
+        "includes_urban_units": _is_yes(values.get("includes_urban_units", (None, None))[1]),
         "legal": {
             "number": meta_text("legal_number"),
             "date": legal_date.isoformat() if legal_date else None,

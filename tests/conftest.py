@@ -148,3 +148,48 @@ def lang_son(db) -> Province:
     call_command("load_criteria", verbosity=0)
     call_command("import_units", "--region", "trung-du-mien-nui-phia-bac", verbosity=0)
     return Province.objects.get(code="20")
+
+
+def make_period(province, sets, *, name="Năm 2025", year=2025, is_open=True):
+    import datetime
+
+    from assessments.models import AssessmentPeriod
+
+    period = AssessmentPeriod.objects.create(
+        province=province,
+        name=name,
+        year=year,
+        opens_on=datetime.date(year, 1, 1),
+        closes_on=datetime.date(year, 12, 31),
+        is_open=is_open,
+    )
+    period.criteria_sets.set(sets)
+    return period
+
+
+@pytest.fixture
+def period(province, ntm_set):
+    return make_period(province, [ntm_set])
+
+
+@pytest.fixture
+def villages(commune) -> list[Village]:
+    return [make_village(commune, name) for name in ("Bản Chắt", "Nà Mạ", "Pò Lọi")]
+
+
+@pytest.fixture
+def assessment(commune, ntm_set, period, district_officer, villages):
+    from assessments.services import create_assessment
+
+    return create_assessment(
+        user=district_officer, commune=commune, criteria_set=ntm_set, period=period
+    )
+
+
+def indicator(criteria_set: CriteriaSet, code: str):
+    from assessments.services import indicators_of
+
+    return next(i for i in indicators_of(criteria_set) if i.code == code)
+
+
+POSTAL_ALL = {"conditions": {str(n): True for n in range(1, 7)}}

@@ -1,0 +1,552 @@
+"""Everything that changes an assessment: entry, evidence, the review workflow, history.
+
+Each function runs in one transaction, takes the assessment row lock (PostgreSQL) and checks the
+version the user saw (every database), so two people never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from criteria.models import CriteriaSet, Indicator, Target
+
+from .models import (
+    Assessment,
+    AssessmentLocked,
+    AssessmentPeriod,
+    Change,
+    Commune,
+    Evidence,
+    IndicatorResult,
+    Role,
+    State,
+    Transition,
+    User,
+)
+from .scoring import decide, region_for
+
+
+class WorkflowError(Exception):
+    """The step is not allowed now; the message says why, in the user's language."""
+
+
+class VersionConflict(Exception):
+    """Someone saved the assessment after this user loaded it."""
+
+    def __init__(self, assessment: Assessment, seen_version: int):
+        super().__init__("version conflict")
+        self.assessment = assessment
+        self.seen_version = seen_version
+
+    @property
+    def changes(self):
+        """What the other people changed since the version this user saw."""
+        return (
+            Change.objects.filter(assessment=self.assessment, version__gt=self.seen_version)
+            .select_related("actor", "indicator")
+            .order_by("at", "pk")
+        )
+
+
+def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
+    """The set's indicators in order, with what deciding them needs."""
+    return list(
+        Indicator.objects.filter(criterion__criteria_set=criteria_set)
+        .select_related("criterion")
+        .prefetch_related(
+            "conditions", Prefetch("targets", queryset=Target.objects.select_related("region"))
+        )
+        .order_by("criterion__order", "order")
+    )
+
+
+# ---------------------------------------------------------------- creating assessments
+
+
+def _check_period(user: User, criteria_set: CriteriaSet, period: AssessmentPeriod) -> None:
+    if user.role not in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER) and not user.is_superuser:
+        raise WorkflowError(_("Only district and commune officers create assessments."))
+    if not period.is_open:
+        raise WorkflowError(_("The period %(period)s is closed.") % {"period": period})
+    if not period.criteria_sets.filter(pk=criteria_set.pk).exists():
+        raise WorkflowError(_("This set is not assessed in this period."))
+
+
+def _check_commune(commune: Commune, criteria_set: CriteriaSet) -> None:
+    if commune.kind != Commune.Kind.RURAL and not criteria_set.includes_urban_units:
+        raise WorkflowError(
+            _("%(set)s applies to xã only, not to %(commune)s.")
+            % {"set": criteria_set.name, "commune": commune.name}
+        )
+    if commune.has_ended:
+        raise WorkflowError(_("%(commune)s no longer exists.") % {"commune": commune.name})
+
+
+@transaction.atomic
+def create_assessment(
+    *, user: User, commune: Commune, criteria_set: CriteriaSet, period: AssessmentPeriod
+) -> Assessment:
+    """A new draft for one commune, or the existing one (one per commune, set and period)."""
+    existing = Assessment.objects.filter(commune=commune, criteria_set=criteria_set, period=period)
+    if existing.exists():
+        return existing.get()
+    _check_period(user, criteria_set, period)
+    _check_commune(commune, criteria_set)
+    assessment = Assessment.objects.create(
+        commune=commune, criteria_set=criteria_set, period=period, created_by=user
+    )
+    Transition.objects.create(
+        assessment=assessment, to_state=State.DRAFT, action="create", actor=user
+    )
+    return assessment
+
+
+@transaction.atomic
+def create_for_district(
+    *, user: User, criteria_set: CriteriaSet, period: AssessmentPeriod
+) -> list[Assessment]:
+    """Drafts for every current xã of the officer's district that has none yet."""
+    _check_period(user, criteria_set, period)
+    communes = Commune.objects.for_user(user).current().order_by("sort_key")
+    if not criteria_set.includes_urban_units:
+        communes = communes.rural()
+    have = set(
+        Assessment.objects.filter(criteria_set=criteria_set, period=period).values_list(
+            "commune_id", flat=True
+        )
+    )
+    created = []
+    for commune in communes:
+        if commune.pk not in have:
+            _check_commune(commune, criteria_set)
+            created.append(
+                Assessment(
+                    commune=commune, criteria_set=criteria_set, period=period, created_by=user
+                )
+            )
+    Assessment.objects.bulk_create(created)
+    Transition.objects.bulk_create(
+        Transition(assessment=a, to_state=State.DRAFT, action="create", actor=user) for a in created
+    )
+    return created
+
+
+# ---------------------------------------------------------------- entry
+
+
+def _lock(assessment: Assessment, seen_version: int | None) -> Assessment:
+    """The assessment row, locked for this transaction, checked against the version seen."""
+    current = (
+        Assessment.objects.select_for_update()
+        .select_related("period", "commune__province__region")
+        .get(pk=assessment.pk)
+    )
+    if seen_version is not None and current.version != seen_version:
+        raise VersionConflict(current, seen_version)
+    return current
+
+
+def _check_entry(assessment: Assessment, user: User) -> None:
+    if assessment.is_locked:
+        raise AssessmentLocked(
+            _("This assessment is approved and locked. A province reviewer can reopen it.")
+        )
+    if not assessment.accepts_entry:
+        if assessment.state in (State.SUBMITTED, State.DISTRICT_REVIEW):
+            raise WorkflowError(
+                _("This assessment is waiting for review and cannot be changed now.")
+            )
+        raise WorkflowError(
+            _("The period is closed. A province reviewer can reopen this assessment for entry.")
+        )
+    if not can_enter(user, assessment):
+        raise WorkflowError(_("You cannot change this assessment."))
+
+
+def can_enter(user: User, assessment: Assessment) -> bool:
+    """Whether the user's role lets them enter results for this commune."""
+    if user.is_superuser:
+        return True
+    if user.role == Role.DISTRICT_OFFICER:
+        return assessment.commune.district_id == user.district_id
+    if user.role == Role.COMMUNE_OFFICER:
+        return assessment.commune_id == user.commune_id
+    return False
+
+
+def _record(
+    assessment: Assessment,
+    user: User,
+    field: str,
+    old,
+    new,
+    *,
+    indicator: Indicator | None = None,
+    source: str = "form",
+) -> Change:
+    return Change(
+        assessment=assessment,
+        indicator=indicator,
+        field=field,
+        old=old,
+        new=new,
+        version=assessment.version,
+        state=assessment.state,
+        after_return=assessment.state == State.RETURNED or assessment.entry_reopened,
+        source=source,
+        actor=user,
+    )
+
+
+def _bump(assessment: Assessment) -> None:
+    Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
+    assessment.version += 1
+
+
+def _refresh_all_met(assessment: Assessment) -> None:
+    indicator_count = Indicator.objects.filter(criterion__criteria_set=assessment.criteria_set_id)
+    results = list(
+        IndicatorResult.objects.filter(assessment=assessment).values_list("is_met", flat=True)
+    )
+    if False in results:
+        all_met = False
+    elif len(results) < indicator_count.count() or None in results:
+        all_met = None  # not decided until every indicator is
+    else:
+        all_met = True
+    if assessment.all_met != all_met:
+        Assessment.objects.filter(pk=assessment.pk).update(all_met=all_met)
+        assessment.all_met = all_met
+
+
+@dataclass
+class Entry:
+    """What a user entered for one indicator."""
+
+    inputs: dict
+    override_met: bool | None = None
+    override_reason: str = ""
+    note: str = ""
+    no_evidence_explanation: str = ""
+
+
+ENTRY_FIELDS = ("inputs", "override_met", "override_reason", "note", "no_evidence_explanation")
+
+
+@transaction.atomic
+def save_entry(
+    *,
+    user: User,
+    assessment: Assessment,
+    indicator: Indicator,
+    entry: Entry,
+    seen_version: int | None,
+    villages: list | None = None,
+    source: str = "form",
+) -> IndicatorResult:
+    """Save one indicator's entry, decide it, record every changed field; bumps the version."""
+    assessment = _lock(assessment, seen_version)
+    _check_entry(assessment, user)
+    if entry.override_met is not None and not entry.override_reason.strip():
+        raise WorkflowError(_("Setting the result yourself needs a written reason."))
+    if villages is None:
+        villages = list(assessment.commune.villages.filter(is_active=True))
+    result, _created = IndicatorResult.objects.select_related("assessment").get_or_create(
+        assessment=assessment, indicator=indicator
+    )
+    result.assessment = assessment
+    decision = decide(indicator, region_for(assessment.commune), villages, entry.inputs)
+    new_values = {
+        "inputs": entry.inputs,
+        "override_met": entry.override_met,
+        "override_reason": entry.override_reason.strip() if entry.override_met is not None else "",
+        "note": entry.note.strip(),
+        "no_evidence_explanation": entry.no_evidence_explanation.strip(),
+    }
+    changes = [
+        _record(
+            assessment, user, name, getattr(result, name), value, indicator=indicator, source=source
+        )
+        for name, value in new_values.items()
+        if getattr(result, name) != value
+    ]
+    for name, value in new_values.items():
+        setattr(result, name, value)
+    result.computed_met, result.computed_reason = decision.met, decision.reason
+    is_met = entry.override_met if entry.override_met is not None else decision.met
+    if result.is_met != is_met:
+        changes.append(
+            _record(
+                assessment,
+                user,
+                "is_met",
+                result.is_met,
+                is_met,
+                indicator=indicator,
+                source=source,
+            )
+        )
+    result.is_met = is_met
+    result.updated_by = user
+    if changes or _created:
+        result.save()
+        Change.objects.bulk_create(changes)
+        _bump(assessment)
+        _refresh_all_met(assessment)
+    return result
+
+
+def recompute(*, assessment: Assessment) -> None:
+    """Decide every result again (after the villages or the targets changed)."""
+    villages = list(assessment.commune.villages.filter(is_active=True))
+    region = region_for(assessment.commune)
+    indicators = {i.pk: i for i in indicators_of(assessment.criteria_set)}
+    for result in assessment.results.all():
+        decision = decide(indicators[result.indicator_id], region, villages, result.inputs)
+        result.computed_met, result.computed_reason = decision.met, decision.reason
+        result.is_met = result.override_met if result.override_met is not None else decision.met
+        result.save(update_fields=["computed_met", "computed_reason", "is_met"])
+    _refresh_all_met(assessment)
+
+
+@transaction.atomic
+def add_evidence(
+    *,
+    user: User,
+    assessment: Assessment,
+    indicator: Indicator,
+    upload=None,
+    content_type: str = "",
+    doc_number: str = "",
+    doc_date: datetime.date | None = None,
+    doc_issuer: str = "",
+    description: str = "",
+    seen_version: int | None = None,
+) -> Evidence:
+    assessment = _lock(assessment, seen_version)
+    _check_entry(assessment, user)
+    result, _created = IndicatorResult.objects.get_or_create(
+        assessment=assessment, indicator=indicator
+    )
+    result.assessment = assessment
+    evidence = Evidence(
+        result=result,
+        content_type=content_type,
+        original_name=(upload.name[:255] if upload else ""),
+        size=(upload.size if upload else 0),
+        doc_number=doc_number.strip(),
+        doc_date=doc_date,
+        doc_issuer=doc_issuer.strip(),
+        description=description.strip(),
+        added_by=user,
+    )
+    if upload is not None:
+        evidence.file.save("upload", upload, save=False)
+    evidence.save()
+    _record(assessment, user, "evidence", None, str(evidence), indicator=indicator).save()
+    _bump(assessment)
+    return evidence
+
+
+@transaction.atomic
+def remove_evidence(*, user: User, evidence: Evidence) -> None:
+    """Mark evidence removed: the file is kept, and the removal is in the history."""
+    assessment = _lock(evidence.result.assessment, None)
+    _check_entry(assessment, user)
+    evidence.result.assessment = assessment
+    evidence.is_removed = True
+    evidence.save(update_fields=["is_removed"])
+    _record(
+        assessment, user, "evidence", str(evidence), None, indicator=evidence.result.indicator
+    ).save()
+    _bump(assessment)
+
+
+# ---------------------------------------------------------------- review workflow
+
+
+def missing_for_submission(assessment: Assessment) -> list[str]:
+    """What must be done before the assessment can be submitted, in words."""
+    problems = []
+    results = {
+        r.indicator_id: r
+        for r in assessment.results.prefetch_related("evidence").select_related("indicator")
+    }
+    for indicator in indicators_of(assessment.criteria_set):
+        result = results.get(indicator.pk)
+        if result is None or result.is_met is None:
+            problems.append(_("Indicator %(code)s has no result yet.") % {"code": indicator.code})
+            continue
+        has_evidence = any(not e.is_removed for e in result.evidence.all())
+        if result.is_met and not has_evidence and not result.no_evidence_explanation:
+            problems.append(
+                _(
+                    "Indicator %(code)s is marked met without evidence: add a file or a "
+                    "document, or write why there is none."
+                )
+                % {"code": indicator.code}
+            )
+    return problems
+
+
+def _move(
+    assessment: Assessment,
+    user: User,
+    to_state: str,
+    action: str,
+    reason: str = "",
+    *,
+    entry_reopened: bool = False,
+):
+    Transition.objects.create(
+        assessment=assessment,
+        from_state=assessment.state,
+        to_state=to_state,
+        action=action,
+        reason=reason,
+        actor=user,
+    )
+    _record(assessment, user, "state", assessment.state, to_state).save()
+    assessment.state = to_state
+    assessment.version += 1
+    # Entry after the period closed is allowed only between a reopening and the next submission.
+    assessment.entry_reopened = entry_reopened
+    fields = {
+        "state": to_state,
+        "version": assessment.version,
+        "entry_reopened": entry_reopened,
+        "updated_at": timezone.now(),
+    }
+    Assessment.objects.filter(pk=assessment.pk).update(**fields)
+    return assessment
+
+
+def _need_reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(message)
+    return reason
+
+
+@transaction.atomic
+def submit(*, user: User, assessment: Assessment, seen_version: int | None = None) -> Assessment:
+    """A district officer sends to the province; a commune officer sends to the district."""
+    assessment = _lock(assessment, seen_version)
+    if assessment.state not in (State.DRAFT, State.RETURNED):
+        raise WorkflowError(_("Only a draft or a returned assessment can be submitted."))
+    if not can_enter(user, assessment):
+        raise WorkflowError(_("You cannot submit this assessment."))
+    problems = missing_for_submission(assessment)
+    if problems:
+        raise WorkflowError(" ".join(problems))
+    to_state = State.DISTRICT_REVIEW if user.role == Role.COMMUNE_OFFICER else State.SUBMITTED
+    return _move(assessment, user, to_state, "submit")
+
+
+def _is_reviewer(user: User) -> bool:
+    return user.is_superuser or user.role == Role.PROVINCE_REVIEWER
+
+
+@transaction.atomic
+def forward(*, user: User, assessment: Assessment) -> Assessment:
+    """The district verifies a commune's self-assessment and sends it to the province."""
+    assessment = _lock(assessment, None)
+    if assessment.state != State.DISTRICT_REVIEW or user.role != Role.DISTRICT_OFFICER:
+        raise WorkflowError(_("Only the district can forward a commune's self-assessment."))
+    if assessment.commune.district_id != user.district_id:
+        raise WorkflowError(_("You cannot submit this assessment."))
+    return _move(assessment, user, State.SUBMITTED, "forward")
+
+
+@transaction.atomic
+def return_assessment(*, user: User, assessment: Assessment, reason: str) -> Assessment:
+    """Send back with a reason: the province to the district, the district to the commune."""
+    reason = _need_reason(reason, _("Write the reason for returning it, so it can be fixed."))
+    assessment = _lock(assessment, None)
+    province_returns = assessment.state == State.SUBMITTED and _is_reviewer(user)
+    district_returns = (
+        assessment.state == State.DISTRICT_REVIEW
+        and user.role == Role.DISTRICT_OFFICER
+        and assessment.commune.district_id == user.district_id
+    )
+    if not (province_returns or district_returns):
+        raise WorkflowError(_("This assessment cannot be returned by you now."))
+    return _move(assessment, user, State.RETURNED, "return", reason)
+
+
+@transaction.atomic
+def approve(*, user: User, assessment: Assessment) -> Assessment:
+    assessment = _lock(assessment, None)
+    if not _is_reviewer(user):
+        raise WorkflowError(_("Only a province reviewer can approve."))
+    if assessment.state != State.SUBMITTED:
+        raise WorkflowError(_("Only a submitted assessment can be approved."))
+    return _move(assessment, user, State.APPROVED, "approve")
+
+
+@transaction.atomic
+def approve_all(*, user: User, assessments: list[Assessment]) -> list[Assessment]:
+    """Approve several submitted assessments at once (all or none)."""
+    return [approve(user=user, assessment=a) for a in assessments]
+
+
+@transaction.atomic
+def reopen(*, user: User, assessment: Assessment, reason: str) -> Assessment:
+    """A province reviewer unlocks an approved assessment, or opens one after the period closed."""
+    reason = _need_reason(reason, _("Write the reason for reopening it."))
+    assessment = _lock(assessment, None)
+    if not _is_reviewer(user):
+        raise WorkflowError(_("Only a province reviewer can reopen an assessment."))
+    if assessment.state == State.APPROVED or not assessment.period.is_open:
+        return _move(
+            assessment,
+            user,
+            State.RETURNED,
+            "reopen",
+            reason,
+            entry_reopened=not assessment.period.is_open,
+        )
+    raise WorkflowError(_("Only an approved assessment, or one in a closed period, is reopened."))
+
+
+# ---------------------------------------------------------------- copying
+
+
+@transaction.atomic
+def copy_from_previous(*, user: User, assessment: Assessment) -> int:
+    """Pre-fill from the same commune's latest earlier assessment of the same set code."""
+    previous = (
+        Assessment.objects.filter(
+            commune=assessment.commune,
+            criteria_set__code=assessment.criteria_set.code,
+            period__year__lt=assessment.period.year,
+        )
+        .order_by("-period__year")
+        .first()
+    )
+    if previous is None:
+        raise WorkflowError(_("This commune has no earlier assessment to copy from."))
+    by_code = {r.indicator.code: r for r in previous.results.select_related("indicator")}
+    villages = list(assessment.commune.villages.filter(is_active=True))
+    copied = 0
+    for indicator in indicators_of(assessment.criteria_set):
+        old = by_code.get(indicator.code)
+        if old is None:
+            continue
+        save_entry(
+            user=user,
+            assessment=assessment,
+            indicator=indicator,
+            entry=Entry(inputs=old.inputs, note=old.note),
+            seen_version=None,
+            villages=villages,
+            source=_("copied from %(period)s") % {"period": previous.period},
+        )
+        copied += 1
+    return copied
