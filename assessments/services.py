@@ -143,7 +143,7 @@ def create_for_district(
 def _lock(assessment: Assessment, seen_version: int | None) -> Assessment:
     """The assessment row, locked for this transaction, checked against the version seen."""
     current = (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("period", "commune__province__region")
         .get(pk=assessment.pk)
     )
