@@ -283,7 +283,7 @@ class IndicatorEntryForm(forms.Form):
             village_conditions = [c for c in indicator.conditions.all() if c.scope == "village"]
             self.village_conditions = village_conditions
             grid = inputs.get("villages") or {}
-            for village in villages:
+            for village in villages if village_conditions else []:
                 names = []
                 for condition in village_conditions:
                     name = f"v_{village.pk}_{condition.code}"

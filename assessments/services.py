@@ -371,14 +371,20 @@ def remove_evidence(*, user: User, evidence: Evidence) -> None:
 # ---------------------------------------------------------------- review workflow
 
 
-def missing_for_submission(assessment: Assessment) -> list[str]:
-    """What must be done before the assessment can be submitted, in words."""
+def missing_for_submission(
+    assessment: Assessment,
+    indicators: list[Indicator] | None = None,
+    results: dict[int, IndicatorResult] | None = None,
+) -> list[str]:
+    """What must be done before the assessment can be submitted, in words.
+
+    A page that has already loaded the indicators and the results (with their evidence) passes
+    them in.
+    """
     problems = []
-    results = {
-        r.indicator_id: r
-        for r in assessment.results.prefetch_related("evidence").select_related("indicator")
-    }
-    for indicator in indicators_of(assessment.criteria_set):
+    if results is None:
+        results = {r.indicator_id: r for r in assessment.results.prefetch_related("evidence")}
+    for indicator in indicators or indicators_of(assessment.criteria_set):
         result = results.get(indicator.pk)
         if result is None or result.is_met is None:
             problems.append(_("Indicator %(code)s has no result yet.") % {"code": indicator.code})

@@ -477,12 +477,13 @@ def assessment_page(
             }
         )
     user = request.user
+    transitions = list(assessment.transitions.select_related("actor"))
     context = {
         "assessment": assessment,
         "sections": sections,
         "villages": villages,
         "editable": editable,
-        "transitions": assessment.transitions.select_related("actor"),
+        "transitions": transitions,
         "changes": assessment.changes.select_related("actor", "indicator")[:200],
         "conflict": conflict,
         "reason_form": ReasonForm(),
@@ -493,12 +494,12 @@ def assessment_page(
         "can_review": assessment.state == State.SUBMITTED and user.role == Role.PROVINCE_REVIEWER,
         "can_reopen": user.role == Role.PROVINCE_REVIEWER
         and (assessment.state == State.APPROVED or not assessment.period.is_open),
-        "missing": services.missing_for_submission(assessment)
+        "missing": services.missing_for_submission(assessment, indicators, results)
         if assessment.state in (State.DRAFT, State.RETURNED)
         else [],
-        "last_return": assessment.transitions.filter(to_state=State.RETURNED)
-        .order_by("-at", "-pk")
-        .first(),
+        "last_return": next(
+            (t for t in reversed(transitions) if t.to_state == State.RETURNED), None
+        ),
     }
     return render(request, "assessments/assessment.html", context, status=status)
 

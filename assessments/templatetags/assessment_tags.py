@@ -40,7 +40,36 @@ def change_value(value, field: str = "") -> str:
         return str(State(value).label) if value in State.values else value
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if field == "inputs" and isinstance(value, dict):
+        return _summarise_entry(value)
     if isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False)
         return text if len(text) <= 160 else text[:157] + "…"
     return str(value)
+
+
+def _tick(answer) -> str:
+    if answer is True:
+        return "✓"
+    if answer is False:
+        return "✗"
+    return "?" if answer in (None, "") else f"={answer}"
+
+
+def _summarise_entry(inputs: dict) -> str:
+    """An entry in a line: the value, each condition ✓/✗/=number, and the villages ticked."""
+    parts = []
+    if "value" in inputs:
+        parts.append(change_value(inputs["value"]))
+    conditions = inputs.get("conditions") or {}
+    if conditions:
+        ticks = " ".join(f"{code}{_tick(answer)}" for code, answer in conditions.items())
+        parts.append(_("conditions %(ticks)s") % {"ticks": ticks})
+    villages = inputs.get("villages") or {}
+    if villages:
+        ticked = sum(1 for answers in villages.values() for a in answers.values() if a)
+        cells = sum(len(answers) for answers in villages.values())
+        parts.append(
+            _("villages: %(ticked)s of %(cells)s boxes ticked") % {"ticked": ticked, "cells": cells}
+        )
+    return "; ".join(parts) or "—"
