@@ -13,6 +13,7 @@ urlpatterns = [
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("bo-tieu-chi/", include("criteria.urls")),
+    path("bao-cao/", include("reports.urls")),
     path("", include("assessments.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -81,6 +81,14 @@ class CriteriaSet(models.Model):
             "phường and thị trấn."
         ),
     )
+    national_target_percent = models.DecimalField(
+        _("national target (% of communes meeting the ICT criterion)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Drawn as the target line on the dashboards, e.g. 97 for xã NTM in 2025."),
+    )
     legal_number = models.CharField(_("legal document number"), max_length=100, blank=True)
     legal_date = models.DateField(_("legal document date"), null=True, blank=True)
     legal_issuer = models.CharField(_("issuing body"), max_length=200, blank=True)

@@ -122,6 +122,7 @@ def normalize_spec(raw: dict) -> dict:
         "year_to": int(raw["year_to"]),
         "target_basis": raw.get("target_basis") or CriteriaSet.TargetBasis.REGION,
         "includes_urban_units": bool(raw.get("includes_urban_units")),
+        "national_target_percent": canonical_number(raw.get("national_target_percent")),
         "legal": {
             "number": text(legal.get("number")),
             "date": text(legal.get("date")) or None,
@@ -164,6 +165,7 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
         "year_to": cs.year_to,
         "target_basis": cs.target_basis,
         "includes_urban_units": cs.includes_urban_units,
+        "national_target_percent": cs.national_target_percent,
         "legal": {
             "number": cs.legal_number,
             "date": cs.legal_date.isoformat() if cs.legal_date else None,
@@ -266,6 +268,7 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
     cs.year_from, cs.year_to = spec["year_from"], spec["year_to"]
     cs.target_basis = spec["target_basis"]
     cs.includes_urban_units = spec["includes_urban_units"]
+    cs.national_target_percent = spec["national_target_percent"]
     cs.legal_number, cs.legal_issuer, cs.legal_title = (
         legal["number"],
         legal["issuer"],

@@ -35,6 +35,7 @@ META_FIELDS = [
     ("year_to", "Đến năm"),
     ("target_basis", "Mục tiêu khác nhau theo"),
     ("includes_urban_units", "Áp dụng cả phường, thị trấn"),
+    ("national_target_percent", "Mục tiêu toàn quốc (% số xã đạt tiêu chí 8)"),
     ("legal_number", "Số văn bản"),
     ("legal_date", "Ngày ban hành"),
     ("legal_issuer", "Cơ quan ban hành"),
@@ -245,6 +246,9 @@ def spec_to_meta(spec: dict) -> list[tuple[str, Any]]:
         "year_to": spec["year_to"],
         "target_basis": BASIS_LABELS[spec["target_basis"]],
         "includes_urban_units": YES if spec["includes_urban_units"] else None,
+        "national_target_percent": float(spec["national_target_percent"])
+        if spec["national_target_percent"] is not None
+        else None,
         "legal_number": legal["number"] or None,
         "legal_date": datetime.date.fromisoformat(legal["date"]) if legal["date"] else None,
         "legal_issuer": legal["issuer"] or None,
@@ -469,6 +473,13 @@ def sheets_to_spec(
     year_from, year_to = meta_int("year_from"), meta_int("year_to")
     if year_from and year_to and year_to < year_from:
         error(META_SHEET, values["year_to"][0], _("«Đến năm» must not be before «Từ năm»."))
+    national_target = None
+    if "national_target_percent" in values:
+        row_no, value = values["national_target_percent"]
+        try:
+            national_target = canonical_number(value)
+        except (InvalidOperation, ValueError):
+            error(META_SHEET, row_no, _("«Mục tiêu toàn quốc» must be a number."))
     legal_date = None
     if "legal_date" in values:
         row_no, value = values["legal_date"]
@@ -692,6 +703,7 @@ def sheets_to_spec(
         "year_to": year_to,
         "target_basis": basis,
         "includes_urban_units": _is_yes(values.get("includes_urban_units", (None, None))[1]),
+        "national_target_percent": national_target,
         "legal": {
             "number": meta_text("legal_number"),
             "date": legal_date.isoformat() if legal_date else None,

@@ -1,0 +1,260 @@
+"""Plausible assessments in bulk, for the demo province and for benchmarks at national scale.
+
+Entries are generated per indicator type and decided by the same `decide()` as a form save, so the
+stored results are what the application would have computed. Rows are written with bulk_create:
+this is how data *arrives* for a demo, not a way around the workflow's checks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from criteria.models import Condition, CriteriaSet, Indicator
+
+from .models import (
+    Assessment,
+    AssessmentPeriod,
+    Change,
+    Commune,
+    Evidence,
+    IndicatorResult,
+    State,
+    Transition,
+    User,
+    Village,
+)
+from .scoring import decide, region_for
+from .services import indicators_of
+
+# The order a state is reached in, with the step that reaches it.
+PATH = {
+    State.DRAFT: [("create", State.DRAFT)],
+    State.SUBMITTED: [("create", State.DRAFT), ("submit", State.SUBMITTED)],
+    State.RETURNED: [
+        ("create", State.DRAFT),
+        ("submit", State.SUBMITTED),
+        ("return", State.RETURNED),
+    ],
+    State.APPROVED: [
+        ("create", State.DRAFT),
+        ("submit", State.SUBMITTED),
+        ("approve", State.APPROVED),
+    ],
+}
+RETURN_REASONS = [
+    "Bổ sung ảnh chụp biển tên điểm phục vụ bưu chính.",
+    "Số liệu thuê bao Internet của thôn chưa khớp với xác nhận của doanh nghiệp.",
+    "Thiếu biên bản kiểm tra cụm loa các thôn.",
+]
+OVERRIDE_REASONS = [
+    "Đoàn kiểm tra thực tế xác nhận khác với số liệu tổng hợp.",
+    "Điểm bưu chính tạm ngừng hoạt động từ tháng 10.",
+]
+
+
+@dataclass
+class Mix:
+    """How a period's assessments are spread over states, and how often indicators pass."""
+
+    states: dict[str | None, float]  # None: not started
+    pass_rate: float = 0.9
+    override_rate: float = 0.03
+
+
+def ensure_villages(communes: list[Commune], rng: random.Random, low=5, high=12) -> None:
+    """Give every commune without villages a numbered list ("Thôn 1" …)."""
+    have = set(Village.objects.filter(commune__in=communes).values_list("commune_id", flat=True))
+    Village.objects.bulk_create(
+        Village(commune=c, name=f"Thôn {n}", sort_key=f"THON {n:03d}")
+        for c in communes
+        if c.pk not in have
+        for n in range(1, rng.randint(low, high) + 1)
+    )
+
+
+def _answer(condition: Condition, passing: bool, rng: random.Random):
+    if condition.threshold is None:
+        return passing
+    base = condition.threshold
+    delta = Decimal(rng.randint(1, 15))
+    return str(base + delta if passing else max(base - delta, Decimal(0)))
+
+
+def _conditions(conditions: list[Condition], passing: bool, rng: random.Random) -> dict:
+    answers = {c.code: _answer(c, True, rng) for c in conditions}
+    if not passing and conditions:
+        failing = rng.choice(conditions)
+        group = failing.alternative_group
+        for c in conditions:
+            if c is failing or (group and c.alternative_group == group):
+                answers[c.code] = _answer(c, False, rng)
+    return answers
+
+
+def entry_for(indicator: Indicator, villages: list, passing: bool, rng: random.Random) -> dict:
+    """A plausible entry of the indicator's type that passes or fails."""
+    target = next(iter(indicator.targets.all()), None)
+    if indicator.value_type == Indicator.ValueType.YES_NO:
+        return {"value": passing}
+    if indicator.value_type in (Indicator.ValueType.NUMBER, Indicator.ValueType.PERCENTAGE):
+        threshold = target.threshold if target and target.threshold is not None else Decimal(50)
+        step = Decimal(rng.randint(1, 20))
+        value = threshold + step if passing else max(threshold - step, Decimal(0))
+        if indicator.value_type == Indicator.ValueType.PERCENTAGE:
+            value = min(value, Decimal(100))
+        return {"value": str(value)}
+    conditions = list(indicator.conditions.all())
+    commune_conditions = [c for c in conditions if c.scope == Condition.Scope.COMMUNE]
+    village_conditions = [c for c in conditions if c.scope == Condition.Scope.VILLAGE]
+    fail_commune = not passing and (not village_conditions or rng.random() < 0.3)
+    entry = {"conditions": _conditions(commune_conditions, not fail_commune, rng)}
+    if village_conditions:
+        failing_villages = set()
+        if not passing and not fail_commune and villages:
+            count = max(1, len(villages) // rng.randint(2, 4))
+            failing_villages = {v.pk for v in rng.sample(villages, count)}
+        entry["villages"] = {
+            str(v.pk): _conditions(village_conditions, v.pk not in failing_villages, rng)
+            for v in villages
+        }
+    return entry
+
+
+def _pick(weights: dict, rng: random.Random):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+@transaction.atomic
+def seed_period(
+    *,
+    communes: list[Commune],
+    period: AssessmentPeriod,
+    criteria_set: CriteriaSet,
+    officer_for: Callable[[Commune], User],
+    reviewer: User,
+    mix: Mix,
+    seed: str,
+    villages_by_commune: dict[int, list[Village]] | None = None,
+    with_evidence: bool = True,
+) -> int:
+    """Assessments for the communes that have none in the period; returns how many were made.
+
+    Each commune draws from its own generator (seed and code), so a second run makes the same
+    choices: the communes left "not started" stay so, and nothing is added.
+    """
+    indicators = indicators_of(criteria_set)
+    taken = set(
+        Assessment.objects.filter(period=period, criteria_set=criteria_set).values_list(
+            "commune_id", flat=True
+        )
+    )
+    if villages_by_commune is None:
+        villages_by_commune = {}
+        for village in Village.objects.filter(commune__in=communes, is_active=True):
+            villages_by_commune.setdefault(village.commune_id, []).append(village)
+    planned = []
+    for commune in communes:
+        if commune.pk in taken:
+            continue
+        rng = random.Random(f"{seed}-{commune.code}")
+        state = _pick(mix.states, rng)
+        if state is None:
+            continue
+        villages = villages_by_commune.get(commune.pk, [])
+        region = region_for(commune)
+        results = []
+        for indicator in indicators:
+            inputs = entry_for(indicator, villages, rng.random() < mix.pass_rate, rng)
+            decision = decide(indicator, region, villages, inputs)
+            override = None
+            if rng.random() < mix.override_rate:
+                override = not decision.met if decision.met is not None else False
+            results.append((indicator, inputs, decision, override))
+        planned.append((commune, state, results, rng))
+    assessments = []
+    for commune, state, results, _rng in planned:
+        met = [o if o is not None else d.met for _i, _in, d, o in results]
+        all_met = False if False in met else (None if None in met else True)
+        assessments.append(
+            Assessment(
+                commune=commune,
+                criteria_set=criteria_set,
+                period=period,
+                state=state,
+                version=len(results) + len(PATH[state]),
+                all_met=all_met,
+                created_by=officer_for(commune),
+            )
+        )
+    Assessment.objects.bulk_create(assessments, batch_size=1000)
+    rows, transitions, changes = [], [], []
+    for assessment, (commune, state, results, rng) in zip(assessments, planned, strict=True):
+        officer = officer_for(commune)
+        for indicator, inputs, decision, override in results:
+            rows.append(
+                IndicatorResult(
+                    assessment=assessment,
+                    indicator=indicator,
+                    inputs=inputs,
+                    computed_met=decision.met,
+                    computed_reason=decision.reason,
+                    override_met=override,
+                    override_reason=rng.choice(OVERRIDE_REASONS) if override is not None else "",
+                    is_met=override if override is not None else decision.met,
+                    no_evidence_explanation="" if with_evidence else "Đã kiểm tra thực tế.",
+                    updated_by=officer,
+                )
+            )
+            changes.append(
+                Change(
+                    assessment=assessment,
+                    indicator=indicator,
+                    field="inputs",
+                    old=None,
+                    new=inputs,
+                    version=1,
+                    state=State.DRAFT,
+                    actor=officer,
+                )
+            )
+        for action, to_state in PATH[state]:
+            actor = reviewer if action in ("approve", "return") else officer
+            transitions.append(
+                Transition(
+                    assessment=assessment,
+                    to_state=to_state,
+                    action=action,
+                    actor=actor,
+                    from_state=""
+                    if action == "create"
+                    else State.SUBMITTED
+                    if action in ("approve", "return")
+                    else State.DRAFT,
+                    reason=rng.choice(RETURN_REASONS) if action == "return" else "",
+                )
+            )
+    IndicatorResult.objects.bulk_create(rows, batch_size=2000)
+    Transition.objects.bulk_create(transitions, batch_size=2000)
+    Change.objects.bulk_create(changes, batch_size=2000)
+    if with_evidence:
+        rng = random.Random(seed)
+        Evidence.objects.bulk_create(
+            (
+                Evidence(
+                    result=row,
+                    doc_number=f"{rng.randint(1, 300)}/BC-UBND",
+                    doc_issuer=f"UBND {row.assessment.commune.name}",
+                    description="Báo cáo hiện trạng",
+                    added_by=row.updated_by,
+                )
+                for row in rows
+                if row.is_met
+            ),
+            batch_size=2000,
+        )
+    return len(assessments)

@@ -1,0 +1,322 @@
+"""The meeting workbook: a summary by district, the detail by xã, and the gap list.
+
+It is written from the same rows as the dashboard, so the numbers agree cell for cell. Sheets are
+written in openpyxl's write-only mode (streamed, little memory) and formatted for printing on A4
+landscape, one page wide, with the header rows repeated and page numbers in the footer.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .rollups import CommuneLine, Gap, Row
+
+FONT = "Times New Roman"
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+MET_FILL = PatternFill("solid", fgColor="C6EFCE")
+NOT_MET_FILL = PatternFill("solid", fgColor="FFC7CE")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+@dataclass
+class Report:
+    """What a workbook shows: the chosen filters' rows, as on the dashboard."""
+
+    title: str
+    province_name: str
+    period_name: str
+    set_name: str
+    basis: str  # which results are counted, in words
+    indicators: list
+    rows: list[Row]
+    total: Row
+    lines: list[CommuneLine]
+    gaps: list[Gap]
+
+
+class SheetWriter:
+    """Appends styled rows to a write-only sheet; user text always goes in as text."""
+
+    def __init__(self, workbook: Workbook, title: str, widths: list[float]):
+        self.ws = workbook.create_sheet(title)
+        self.width = len(widths)
+        for index, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+        setup = self.ws.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = Worksheet.PAPERSIZE_A4
+        setup.fitToWidth, setup.fitToHeight = 1, 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_options.horizontalCentered = True
+        self.ws.page_margins.left = self.ws.page_margins.right = 0.4
+        self.ws.oddFooter.center.text = _("Page &P of &N")
+        self.ws.oddFooter.center.font = FONT
+        self.row = 0
+
+    def cell(
+        self,
+        value: Any,
+        *,
+        bold=False,
+        fill=None,
+        align=WRAP,
+        border=True,
+        size=11,
+        number_format: str | None = None,
+        italic=False,
+    ) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            cell.number_format = "@"
+        elif isinstance(value, Decimal):
+            cell.value = float(value)
+            cell.number_format = number_format or "0.0"
+        cell.font = Font(name=FONT, bold=bold, size=size, italic=italic)
+        cell.alignment = align
+        if border:
+            cell.border = BORDER
+        if fill is not None:
+            cell.fill = fill
+        return cell
+
+    def append(self, cells: Iterable) -> None:
+        self.ws.append(list(cells))
+        self.row += 1
+
+    def title_block(self, report: Report, subtitle: str) -> None:
+        """The official-looking header: issuing unit and national motto, title, period, date."""
+        half = max(self.width // 2, 1)
+        issuer = settings.REPORT_ISSUING_UNIT
+        lines = [
+            (f"UBND {report.province_name.upper()}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+            (issuer.upper(), "Độc lập - Tự do - Hạnh phúc"),
+        ]
+        for left, right in lines:
+            row = [self.cell(left, bold=True, align=CENTER, border=False)]
+            row += [None] * (half - 1)
+            row += [self.cell(right, bold=True, align=CENTER, border=False)]
+            self.append(row)
+            self._merge(1, half)
+            self._merge(half + 1, self.width)
+        self.append([])
+        for text, bold, size in (
+            (report.title, True, 14),
+            (subtitle, True, 12),
+            (f"{report.set_name} · {report.period_name}", False, 11),
+            (report.basis, False, 11),
+            (
+                _("Exported on %(date)s")
+                % {"date": timezone.localtime().strftime("%d/%m/%Y %H:%M")},
+                False,
+                10,
+            ),
+        ):
+            self.append(
+                [self.cell(text, bold=bold, size=size, align=CENTER, border=False, italic=not bold)]
+            )
+            self._merge(1, self.width)
+        self.append([])
+
+    def _merge(self, first: int, last: int) -> None:
+        if last > first:
+            self.ws.merged_cells.add(
+                f"{get_column_letter(first)}{self.row}:{get_column_letter(last)}{self.row}"
+            )
+
+    def header(self, labels: list[str]) -> None:
+        self.append(self.cell(label, bold=True, fill=HEADER_FILL, align=CENTER) for label in labels)
+        self.ws.print_title_rows = f"{self.row}:{self.row}"
+
+    def freeze(self, rows_above: int, columns_left: int = 0) -> None:
+        self.ws.freeze_panes = f"{get_column_letter(columns_left + 1)}{rows_above + 1}"
+
+
+def met_cell(writer: SheetWriter, result) -> WriteOnlyCell:
+    if result is None or result.is_met is None:
+        return writer.cell("", align=CENTER)
+    text = _("Met") if result.is_met else _("Not met")
+    if result.override_met is not None:
+        text += " *"
+    return writer.cell(text, align=CENTER, fill=MET_FILL if result.is_met else NOT_MET_FILL)
+
+
+TITLE_ROWS = 9  # the header block written by title_block
+
+
+def summary_widths(indicator_count: int) -> list[float]:
+    return [26, 8, 8, 8, 8, 8, 8, 9] + [9] * (2 * indicator_count + 2)
+
+
+def summary_labels(indicators) -> list[str]:
+    labels = [
+        _("District"),
+        _("Xã in scope"),
+        _("Not started"),
+        _("Draft"),
+        _("Submitted"),
+        _("Returned"),
+        _("Approved"),
+        _("% approved"),
+    ]
+    for indicator in indicators:
+        labels += [_("%(code)s met") % {"code": indicator.code}, "%"]
+    labels += [_("Criterion met"), "%"]
+    return labels
+
+
+def summary_values(row: Row) -> list:
+    values = [
+        row.label,
+        row.in_scope,
+        row.not_started,
+        row.draft,
+        row.submitted,
+        row.returned,
+        row.approved,
+        row.approved_share,
+    ]
+    for n, pct in row.indicator_shares:
+        values += [n, pct]
+    values += [row.criterion_met, row.criterion_share]
+    return values
+
+
+def write_summary(wb: Workbook, report: Report) -> None:
+    writer = SheetWriter(wb, _("Summary"), summary_widths(len(report.indicators)))
+    writer.freeze(TITLE_ROWS + 1)
+    writer.title_block(report, _("Summary by district"))
+    writer.header(summary_labels(report.indicators))
+    for row in report.rows:
+        writer.append(writer.cell(v) for v in summary_values(row))
+    writer.append(writer.cell(v, bold=True) for v in summary_values(report.total))
+    writer.append([])
+    writer.append(
+        [
+            writer.cell(
+                _(
+                    "Shares are of the xã in scope. * marks a result set by an "
+                    "officer with a written reason."
+                ),
+                border=False,
+                italic=True,
+            )
+        ]
+    )
+
+
+def detail_labels(indicators) -> list[str]:
+    return [
+        _("Code"),
+        _("Commune"),
+        _("District"),
+        _("Region"),
+        _("Flags"),
+        _("State"),
+        *[indicator.code for indicator in indicators],
+        _("Criterion"),
+        _("Overrides"),
+    ]
+
+
+def write_detail(wb: Workbook, report: Report) -> None:
+    writer = SheetWriter(
+        wb, _("Detail"), [8, 24, 20, 22, 16, 14] + [10] * len(report.indicators) + [11, 30]
+    )
+    writer.freeze(TITLE_ROWS + 1, columns_left=2)
+    writer.title_block(report, _("Every xã, indicator by indicator"))
+    writer.header(detail_labels(report.indicators))
+    for line in report.lines:
+        writer.append(detail_cells(writer, line, report.indicators))
+
+
+def flags_text(commune) -> str:
+    flags = []
+    if commune.is_extremely_difficult:
+        flags.append(_("ĐBKK"))
+    if commune.is_border:
+        flags.append(_("Border"))
+    if commune.pilot_ntm_year or commune.pilot_advanced_year:
+        flags.append(_("Pilot"))
+    return ", ".join(flags)
+
+
+def detail_cells(writer: SheetWriter, line: CommuneLine, indicators) -> list:
+    commune, assessment = line.commune, line.assessment
+    region = commune.province.region.name if commune.province.region_id else ""
+    state = assessment.get_state_display() if assessment else _("not started")
+    overrides = "; ".join(
+        f"{indicator.code}: {result.override_reason}"
+        for indicator, result in zip(indicators, line.results, strict=True)
+        if result is not None and result.override_met is not None
+    )
+    criterion = writer.cell("", align=CENTER)
+    if assessment is not None and assessment.all_met is not None:
+        criterion = writer.cell(
+            _("Met") if assessment.all_met else _("Not met"),
+            align=CENTER,
+            fill=MET_FILL if assessment.all_met else NOT_MET_FILL,
+        )
+    return [
+        writer.cell(commune.code),
+        writer.cell(commune.name),
+        writer.cell(commune.district.name if commune.district_id else ""),
+        writer.cell(region),
+        writer.cell(flags_text(commune)),
+        writer.cell(str(state)),
+        *[met_cell(writer, result) for result in line.results],
+        criterion,
+        writer.cell(overrides),
+    ]
+
+
+def write_gaps(wb: Workbook, report: Report) -> None:
+    writer = SheetWriter(wb, _("Gap list"), [8, 24, 20, 10, 70])
+    writer.freeze(TITLE_ROWS + 1)
+    writer.title_block(report, _("Xã not meeting the criterion, and why"))
+    writer.header([_("Code"), _("Commune"), _("District"), _("Indicator"), _("Why")])
+    for gap in report.gaps:
+        failing = gap.failing or [(None, None)]
+        for indicator, result in failing:
+            reason = ""
+            if result is not None:
+                reason = (
+                    result.override_reason
+                    if result.override_met is not None
+                    else (result.computed_reason)
+                )
+            writer.append(
+                [
+                    writer.cell(gap.commune.code),
+                    writer.cell(gap.commune.name),
+                    writer.cell(gap.commune.district.name if gap.commune.district_id else ""),
+                    writer.cell(indicator.code if indicator else ""),
+                    writer.cell(reason),
+                ]
+            )
+
+
+def build_workbook(report: Report) -> bytes:
+    wb = Workbook(write_only=True)
+    write_summary(wb, report)
+    write_detail(wb, report)
+    write_gaps(wb, report)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,239 @@
+"""Dashboards, scorecards and meeting workbooks. Read-only: nothing here writes."""
+
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessments.models import (
+    Assessment,
+    AssessmentPeriod,
+    Commune,
+    District,
+    Evidence,
+    IndicatorResult,
+    Role,
+)
+from assessments.scoring import region_for, target_for
+from assessments.services import indicators_of as indicators_with_targets
+
+from .exports import Report, build_workbook
+from .rollups import Filters, commune_lines, district_rows, gap_list, previous_period, regressions
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
+class ReportForm(forms.Form):
+    period = forms.ModelChoiceField(
+        label=gettext_lazy("Period"),
+        queryset=AssessmentPeriod.objects.none(),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    set = forms.ChoiceField(
+        label=gettext_lazy("Criteria set"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    district = forms.ModelChoiceField(
+        label=gettext_lazy("District"),
+        queryset=District.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All districts"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    pilot = forms.BooleanField(
+        label=gettext_lazy("Pilot communes only"), required=False, widget=CHECKBOX
+    )
+    border = forms.BooleanField(label=gettext_lazy("Border only"), required=False, widget=CHECKBOX)
+    difficult = forms.BooleanField(label=gettext_lazy("ĐBKK only"), required=False, widget=CHECKBOX)
+    submitted = forms.BooleanField(
+        label=gettext_lazy("Also count submitted results (not yet approved)"),
+        required=False,
+        widget=CHECKBOX,
+    )
+
+    def __init__(self, data, *, user, district: District | None = None):
+        super().__init__(data)
+        self.periods = list(
+            AssessmentPeriod.objects.for_user(user).prefetch_related("criteria_sets")
+        )
+        self.fields["period"].queryset = AssessmentPeriod.objects.for_user(user)
+        sets = {s.pk: s for p in self.periods for s in p.criteria_sets.all()}
+        self.fields["set"].choices = [(pk, s.name) for pk, s in sets.items()]
+        self.fields["district"].queryset = District.objects.for_user(user)
+        if district is not None:
+            del self.fields["district"]
+        self.fixed_district = district
+
+    def choice(self) -> tuple[AssessmentPeriod | None, object, Filters]:
+        data = self.cleaned_data if self.is_valid() else {}
+        period = (
+            data.get("period")
+            or next((p for p in self.periods if p.is_open), None)
+            or (self.periods[0] if self.periods else None)
+        )
+        sets = list(period.criteria_sets.all()) if period else []
+        chosen = next((s for s in sets if str(s.pk) == str(data.get("set"))), None)
+        filters = Filters(
+            district=self.fixed_district or data.get("district"),
+            pilot=bool(data.get("pilot")),
+            border=bool(data.get("border")),
+            difficult=bool(data.get("difficult")),
+            include_submitted=bool(data.get("submitted")),
+        )
+        return period, chosen or (sets[0] if sets else None), filters
+
+
+def _basis(filters: Filters) -> str:
+    if filters.include_submitted:
+        return _("Counted: approved and submitted (not yet approved) results.")
+    return _("Counted: approved results only.")
+
+
+def _report(request: HttpRequest, district: District | None = None):
+    """Everything a dashboard and its workbook show, for the request's filters."""
+    form = ReportForm(request.GET or None, user=request.user, district=district)
+    period, criteria_set, filters = form.choice()
+    context = {
+        "form": form,
+        "period": period,
+        "criteria_set": criteria_set,
+        "filters": filters,
+        "basis": _basis(filters),
+        "district": district,
+    }
+    if period is None or criteria_set is None:
+        return context, None
+    communes = Commune.objects.for_user(request.user)
+    indicators, rows, total = district_rows(communes, period, criteria_set, filters)
+    lines = commune_lines(communes, period, criteria_set, filters, indicators)
+    report = Report(
+        title=_("Results of criterion 8 (Information and Communications)"),
+        province_name=period.province.name,
+        period_name=period.name,
+        set_name=criteria_set.name,
+        basis=_basis(filters),
+        indicators=indicators,
+        rows=rows,
+        total=total,
+        lines=lines,
+        gaps=gap_list(lines, indicators, filters),
+    )
+    previous = previous_period(period, criteria_set)
+    context.update(
+        report=report,
+        previous=previous,
+        regressions=regressions(lines, period, criteria_set, filters),
+        chart=_chart(report, criteria_set),
+        query=request.GET.urlencode(),
+    )
+    return context, report
+
+
+def _chart(report: Report, criteria_set) -> dict:
+    target = criteria_set.national_target_percent
+    return {
+        "districts": [row.label for row in report.rows],
+        "criterion": [_float(row.criterion_share) for row in report.rows],
+        "previous": [_float(row.previous_share) for row in report.rows],
+        "target": float(target) if target is not None else None,
+        "indicators": [i.code for i in report.indicators],
+        "indicatorShares": [_float(pct) for _n, pct in report.total.indicator_shares],
+        "labels": {
+            "criterion": _("Xã meeting criterion 8 (%)"),
+            "previous": _("Previous period (%)"),
+            "target": _("National target (%)"),
+            "indicator": _("Xã meeting the indicator (%)"),
+        },
+    }
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def province_dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (user.is_superuser or user.is_province_level):
+        if user.district_id and user.role != Role.COMMUNE_OFFICER:
+            return redirect("reports:district", pk=user.district_id)
+        return redirect("assessments:worklist")  # a commune's own scorecards are there
+    context, _report_obj = _report(request)
+    return render(request, "reports/province.html", context)
+
+
+def district_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    context, _report_obj = _report(request, district)
+    return render(request, "reports/district.html", context)
+
+
+def _download(report: Report, district: District | None) -> FileResponse:
+    today = timezone.localdate().strftime("%d-%m-%Y")
+    where = district.name if district else report.province_name
+    filename = f"Báo cáo tiêu chí 8 - {where} - {report.period_name} - {today}.xlsx"
+    return FileResponse(
+        io.BytesIO(build_workbook(report)),
+        as_attachment=True,
+        filename=filename,
+        content_type=XLSX,
+    )
+
+
+def province_export(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_superuser or request.user.is_province_level):
+        raise PermissionDenied
+    _context, report = _report(request)
+    if report is None:
+        raise Http404
+    return _download(report, None)
+
+
+def district_export(request: HttpRequest, pk: int) -> HttpResponse:
+    district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    _context, report = _report(request, district)
+    if report is None:
+        raise Http404
+    return _download(report, district)
+
+
+def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
+    """A commune's printable scorecard for one assessment."""
+    assessment = get_object_or_404(Assessment.objects.for_user(request.user), pk=pk)
+    indicators = indicators_with_targets(assessment.criteria_set)
+    results = {
+        r.indicator_id: r
+        for r in IndicatorResult.objects.filter(assessment=assessment).prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.filter(is_removed=False))
+        )
+    }
+    region = region_for(assessment.commune)
+    sections = [
+        {"indicator": i, "result": results.get(i.pk), "target": target_for(i, region)}
+        for i in indicators
+    ]
+    history = (
+        Assessment.objects.filter(
+            commune=assessment.commune, criteria_set__code=assessment.criteria_set.code
+        )
+        .select_related("period")
+        .order_by("-period__year")[:5]
+    )
+    context = {
+        "assessment": assessment,
+        "sections": sections,
+        "transitions": assessment.transitions.select_related("actor"),
+        "history": history,
+        "printed": timezone.localtime(),
+    }
+    return render(request, "reports/scorecard.html", context)
