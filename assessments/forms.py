@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import CriteriaSet
+from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from .evidence import check_evidence_file
 from .models import AssessmentPeriod, Commune, District, Role, User, Village
@@ -396,3 +397,21 @@ class PeriodForm(forms.ModelForm):
         if data.get("opens_on") and data.get("closes_on") and data["closes_on"] < data["opens_on"]:
             self.add_error("closes_on", _("The closing date must not be before the opening date."))
         return data
+
+
+class EntryWorkbookForm(forms.Form):
+    workbook = forms.FileField(
+        label=_("Filled-in template (.xlsx)"),
+        help_text=_(
+            "The template downloaded from this page, filled in. Nothing is saved before "
+            "you confirm the preview."
+        ),
+    )
+
+    def clean_workbook(self):
+        upload = self.cleaned_data["workbook"]
+        try:
+            check_xlsx_upload(upload, size=upload.size)
+        except WorkbookInvalid as exc:
+            raise forms.ValidationError(exc.errors) from None
+        return upload

@@ -40,3 +40,8 @@ urlpatterns += [
     path("bang-chung/<int:pk>/", views.evidence_download, name="evidence_download"),
     path("bang-chung/<int:pk>/go-bo/", views.evidence_remove, name="evidence_remove"),
 ]
+urlpatterns += [
+    path("danh-gia/huyen/<int:pk>/mau-excel/", views.excel_template, name="excel_template"),
+    path("danh-gia/huyen/<int:pk>/nhap-excel/", views.excel_upload, name="excel_upload"),
+    path("danh-gia/huyen/<int:pk>/ap-dung-excel/", views.excel_apply, name="excel_apply"),
+]

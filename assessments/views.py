@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from criteria.models import Indicator
+from criteria.views import XLSX
+from criteria.workbooks import WorkbookInvalid
 
-from . import services
+from . import excel_entry, services
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
+    EntryWorkbookForm,
     IndicatorEntryForm,
     PasswordResetByManagerForm,
     PeriodForm,
@@ -717,3 +724,127 @@ def approve_district(request: HttpRequest, pk: int) -> HttpResponse:
             "criteria_set": criteria_set,
         },
     )
+
+
+# ---------------------------------------------------------------- offline entry through Excel
+
+IMPORT_SESSION_KEY = "excel_entry"
+
+
+def _entry_district(request: HttpRequest, pk: int) -> District:
+    district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    if request.user.role != Role.DISTRICT_OFFICER and not request.user.is_superuser:
+        raise PermissionDenied
+    return district
+
+
+def _period_set_from(request: HttpRequest, data):
+    period = get_object_or_404(
+        AssessmentPeriod.objects.for_user(request.user), pk=data.get("period")
+    )
+    criteria_set = get_object_or_404(period.criteria_sets, pk=data.get("set"))
+    return period, criteria_set
+
+
+def excel_template(request: HttpRequest, pk: int) -> FileResponse:
+    district = _entry_district(request, pk)
+    period, criteria_set = _period_set_from(request, request.GET)
+    communes = list(
+        Commune.objects.for_user(request.user)
+        .in_district(district)
+        .current()
+        .rural()
+        .order_by("sort_key")
+    )
+    content = excel_entry.build_template(
+        district=district, period=period, criteria_set=criteria_set, communes=communes
+    )
+    filename = f"Mẫu nhập liệu - {district.name} - {period.name}.xlsx"
+    return FileResponse(
+        io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX
+    )
+
+
+def excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read a filled-in template and show what would change; nothing is saved here."""
+    district = _entry_district(request, pk)
+    period, criteria_set = _period_set_from(request, request.POST or request.GET)
+    form = EntryWorkbookForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["workbook"]
+        try:
+            plan = excel_entry.read_upload(
+                upload,
+                user=request.user,
+                district=district,
+                period=period,
+                criteria_set=criteria_set,
+            )
+        except WorkbookInvalid as exc:
+            form.add_error("workbook", exc.errors)
+        else:
+            upload.seek(0)
+            token = uuid.uuid4().hex
+            path = default_storage.save(f"imports/{token}.xlsx", upload)
+            request.session[IMPORT_SESSION_KEY] = {
+                "path": path,
+                "name": upload.name[:200],
+                "district": district.pk,
+                "period": period.pk,
+                "set": criteria_set.pk,
+                "versions": {str(k): v for k, v in plan.versions.items()},
+            }
+    context = {
+        "district": district,
+        "period": period,
+        "criteria_set": criteria_set,
+        "form": form,
+        "plan": plan,
+    }
+    return render(request, "assessments/excel_upload.html", context)
+
+
+@require_POST
+def excel_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    district = _entry_district(request, pk)
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or pending["district"] != district.pk:
+        messages.error(request, _("There is no checked file to apply: upload it again."))
+        return redirect("assessments:worklist")
+    period, criteria_set = _period_set_from(request, pending)
+    worklist = _worklist_url(period, criteria_set)
+    try:
+        with default_storage.open(pending["path"], "rb") as handle:
+            plan = excel_entry.read_upload(
+                handle,
+                user=request.user,
+                district=district,
+                period=period,
+                criteria_set=criteria_set,
+            )
+        if {str(k): v for k, v in plan.versions.items()} != pending["versions"]:
+            raise services.VersionConflict(None, 0)
+        applied = excel_entry.apply_plan(
+            plan,
+            user=request.user,
+            period=period,
+            criteria_set=criteria_set,
+            source=_("Excel file %(name)s") % {"name": pending["name"]},
+        )
+    except (WorkbookInvalid, services.VersionConflict, services.WorkflowError, AssessmentLocked):
+        messages.error(
+            request,
+            _(
+                "Nothing was saved: the assessments changed since the preview. Upload the file "
+                "again to see the changes as they are now."
+            ),
+        )
+        return redirect(worklist)
+    finally:
+        del request.session[IMPORT_SESSION_KEY]
+        default_storage.delete(pending["path"])
+    messages.success(
+        request, _("%(n)s indicator entries were saved from the file.") % {"n": applied}
+    )
+    return redirect(worklist)

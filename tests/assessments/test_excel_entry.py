@@ -1,0 +1,243 @@
+"""Offline entry: template round trip, preview, all-or-nothing apply, and bad uploads."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments import services
+from assessments.models import Change, IndicatorResult, State
+from tests.conftest import POSTAL_ALL, indicator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def scored(assessment, district_officer):
+    services.save_entry(
+        user=district_officer,
+        assessment=assessment,
+        indicator=indicator(assessment.criteria_set, "8.1"),
+        entry=services.Entry(inputs=POSTAL_ALL, note="Bưu điện văn hóa xã"),
+        seen_version=None,
+    )
+    assessment.refresh_from_db()
+    return assessment
+
+
+def template(client, assessment) -> bytes:
+    district = assessment.commune.district
+    response = client.get(
+        reverse("assessments:excel_template", args=[district.pk]),
+        {"period": assessment.period_id, "set": assessment.criteria_set_id},
+    )
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def upload(client, assessment, content: bytes, name="mau.xlsx"):
+    file = io.BytesIO(content)
+    file.name = name
+    district = assessment.commune.district
+    return client.post(
+        reverse("assessments:excel_upload", args=[district.pk]),
+        {"period": assessment.period_id, "set": assessment.criteria_set_id, "workbook": file},
+    )
+
+
+def edit(content: bytes, change) -> bytes:
+    wb = load_workbook(io.BytesIO(content))
+    change(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def column(ws, key: str) -> int:
+    return next(c.column for c in ws[1] if c.value and str(c.value).split(":")[0] == key)
+
+
+def test_template_is_prefilled_with_xa_villages_and_current_values(
+    client, district_officer, scored, villages
+):
+    client.force_login(district_officer)
+
+    wb = load_workbook(io.BytesIO(template(client, scored)))
+
+    assert wb.sheetnames == ["Hướng dẫn", "Xã", "Thôn"]
+    xa, thon = wb["Xã"], wb["Thôn"]
+    assert xa["A2"].value == scored.commune.code and xa["A2"].number_format == "@"
+    assert xa.cell(2, column(xa, "8.1/4")).value == "Có"
+    assert xa.cell(2, column(xa, "8.1/ghi chú")).value == "Bưu điện văn hóa xã"
+    assert sorted(r[3] for r in thon.iter_rows(min_row=2, values_only=True)) == sorted(
+        v.name for v in villages
+    )
+    validations = [dv for dv in xa.data_validations.dataValidation if "Có" in dv.formula1]
+    assert validations and validations[0].sqref
+
+
+def test_unchanged_template_changes_nothing(client, district_officer, scored):
+    client.force_login(district_officer)
+
+    response = upload(client, scored, template(client, scored))
+
+    assert 'data-testid="no-changes"' in response.content.decode()
+
+
+def test_edited_template_previews_then_applies_once_with_history(
+    client, district_officer, scored, villages
+):
+    client.force_login(district_officer)
+
+    def change(wb):
+        xa, thon = wb["Xã"], wb["Thôn"]
+        xa.cell(2, column(xa, "8.1/4")).value = "Không"
+        for row in range(2, 2 + len(villages)):
+            for key in ("8.2/2", "8.2/3", "8.3/2"):
+                thon.cell(row, column(thon, key)).value = "Có"
+        xa.cell(2, column(xa, "8.3/1")).value = "Có"
+
+    filled = edit(template(client, scored), change)
+    preview = upload(client, scored, filled)
+
+    plan = preview.context["plan"]
+    assert {c.indicator.code for c in plan.changes} == {"8.1", "8.2", "8.3"}
+    assert not IndicatorResult.objects.filter(assessment=scored, indicator__code="8.2").exists()
+
+    response = client.post(reverse("assessments:excel_apply", args=[scored.commune.district_id]))
+
+    assert response.status_code == 302
+    results = {r.indicator.code: r for r in scored.results.select_related("indicator")}
+    assert results["8.1"].is_met is False
+    assert "Thời gian mở cửa" in results["8.1"].computed_reason
+    assert results["8.2"].is_met is True and results["8.3"].is_met is True
+    assert Change.objects.filter(assessment=scored, source="Tệp Excel mau.xlsx").exists()
+
+    again = upload(client, scored, filled)
+    assert 'data-testid="no-changes"' in again.content.decode()
+
+
+def errors(response) -> str:
+    return " ".join(response.context["form"].errors["workbook"])
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda wb: setattr(wb["Xã"].cell(2, 3), "value", "có lẽ"), "cột C"),
+        (lambda wb: setattr(wb["Xã"]["A2"], "value", "99999"), "«99999» không phải là xã"),
+        (lambda wb: setattr(wb["Xã"]["C1"], "value", "9.9: Chỉ tiêu lạ"), "không thuộc mẫu này"),
+    ],
+)
+def test_bad_cells_are_named_by_sheet_row_and_column_and_nothing_changes(
+    client, district_officer, scored, change, expected
+):
+    client.force_login(district_officer)
+    before = list(IndicatorResult.objects.values_list("inputs", flat=True))
+
+    response = upload(client, scored, edit(template(client, scored), change))
+
+    assert "Trang tính «Xã», dòng" in errors(response)
+    assert expected in errors(response)
+    assert list(IndicatorResult.objects.values_list("inputs", flat=True)) == before
+
+
+def test_another_districts_xa_in_the_file_is_refused(
+    client, district_officer, scored, other_commune
+):
+    client.force_login(district_officer)
+
+    def add_stranger(wb):
+        wb["Xã"].append([other_commune.code, other_commune.name, "Có"])
+
+    response = upload(client, scored, edit(template(client, scored), add_stranger))
+
+    assert other_commune.code in errors(response)
+
+
+def test_an_approved_assessment_is_refused(client, district_officer, user, scored):
+    from tests.assessments.test_workflow import complete
+
+    complete(scored, district_officer)
+    services.submit(user=district_officer, assessment=scored)
+    services.approve(user=user, assessment=scored)
+    client.force_login(district_officer)
+    content = template(client, scored)
+
+    response = upload(client, scored, content)
+
+    assert "đã được duyệt và khóa" in errors(response)
+    scored.refresh_from_db()
+    assert scored.state == State.APPROVED
+
+
+@pytest.mark.parametrize("kind", ["not-xlsx", "too-big", "zip-bomb"])
+def test_bad_files_are_refused_before_parsing(client, district_officer, scored, settings, kind):
+    client.force_login(district_officer)
+    content = b"%PDF-1.4 not a workbook"
+    if kind == "too-big":
+        settings.UPLOAD_MAX_BYTES = 1000
+        content = template(client, scored)
+    if kind == "zip-bomb":
+        settings.UPLOAD_MAX_UNCOMPRESSED_BYTES = 1024 * 1024
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("xl/workbook.xml", "<workbook/>")
+            archive.writestr("xl/worksheets/sheet1.xml", b"0" * (4 * 1024 * 1024))
+        content = buffer.getvalue()
+
+    response = upload(client, scored, content)
+
+    assert response.status_code == 200
+    assert errors(response)
+    assert response.context["plan"] is None
+
+
+def test_changes_made_after_the_preview_stop_the_apply(client, district_officer, scored):
+    client.force_login(district_officer)
+
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], "8.1/4")).value = "Không"
+
+    upload(client, scored, edit(template(client, scored), change))
+    services.save_entry(
+        user=district_officer,
+        assessment=scored,
+        indicator=indicator(scored.criteria_set, "8.1"),
+        entry=services.Entry(inputs=POSTAL_ALL, note="Sửa trên web"),
+        seen_version=None,
+    )
+
+    response = client.post(
+        reverse("assessments:excel_apply", args=[scored.commune.district_id]), follow=True
+    )
+
+    assert "Chưa lưu gì" in response.content.decode()
+    assert IndicatorResult.objects.get(assessment=scored, indicator__code="8.1").is_met is True
+
+
+def test_template_and_upload_are_for_the_districts_own_officers(
+    client, other_district_officer, district_viewer, scored
+):
+    district = scored.commune.district
+    params = {"period": scored.period_id, "set": scored.criteria_set_id}
+    client.force_login(other_district_officer)
+    assert (
+        client.get(reverse("assessments:excel_template", args=[district.pk]), params).status_code
+        == 404
+    )
+    client.force_login(district_viewer)
+    assert (
+        client.get(reverse("assessments:excel_template", args=[district.pk]), params).status_code
+        == 403
+    )
