@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import io
 import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -45,7 +47,7 @@ def test_reviewer_sees_11_districts_charts_and_downloads_the_workbook(page, live
     with page.expect_download() as download:
         page.get_by_test_id("export").click()
     assert download.value.suggested_filename.startswith("Báo cáo tiêu chí 8 - Tỉnh Lạng Sơn")
-    wb = load_workbook(download.value.path())
+    wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     total_on_page = page.locator('[data-testid="summary"] tfoot td').nth(1).inner_text()
     total_row = next(
         row for row in wb["Tổng hợp"].iter_rows(values_only=True) if row[0] == "Toàn tỉnh"
