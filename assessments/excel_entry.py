@@ -232,6 +232,7 @@ class PlannedChange:
     new_inputs: dict
     old_note: str
     new_note: str
+    kept: dict = field(default_factory=dict)  # what the file does not hold: override, explanation
 
 
 @dataclass
@@ -518,34 +519,22 @@ def apply_plan(
     plan: Plan, *, user: User, period: AssessmentPeriod, criteria_set: CriteriaSet, source: str
 ) -> int:
     """Apply every planned change, or none: a save by someone else since the plan was read
-    raises VersionConflict and rolls everything back."""
-    created: dict[int, Assessment] = {}
-    for change in plan.changes:
-        assessment = change.assessment
-        if assessment is None:
-            assessment = created.get(change.commune.pk) or services.create_assessment(
-                user=user, commune=change.commune, criteria_set=criteria_set, period=period
-            )
-            created[change.commune.pk] = assessment
-        result = services.IndicatorResult.objects.filter(
-            assessment=assessment, indicator=change.indicator
-        ).first()
-        services.save_entry(
-            user=user,
-            assessment=assessment,
-            indicator=change.indicator,
-            entry=services.Entry(
-                inputs=change.new_inputs,
-                override_met=result.override_met if result else None,
-                override_reason=result.override_reason if result else "",
-                note=change.new_note,
-                no_evidence_explanation=result.no_evidence_explanation if result else "",
-            ),
-            seen_version=plan.versions.get(assessment.pk) if change.assessment else None,
-            source=source,
+    raises VersionConflict and rolls everything back. One bulk save, whatever the file's size."""
+    missing = {c.commune.pk: c.commune for c in plan.changes if c.assessment is None}
+    created = {
+        a.commune_id: a
+        for a in services.create_assessments(
+            user=user, communes=list(missing.values()), criteria_set=criteria_set, period=period
         )
-        if change.assessment is not None:
-            # the next change of the same assessment starts from the version just saved
-            assessment.refresh_from_db(fields=["version"])
-            plan.versions[assessment.pk] = assessment.version
-    return len(plan.changes)
+    }
+    items = [
+        services.EntryItem(
+            assessment=change.assessment or created[change.commune.pk],
+            indicator=change.indicator,
+            entry=services.Entry(inputs=change.new_inputs, note=change.new_note, **change.kept),
+            seen_version=plan.versions.get(change.assessment.pk) if change.assessment else None,
+        )
+        for change in plan.changes
+    ]
+    services.save_entries(user=user, items=items, source=source)
+    return len(items)

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from .models import (
     State,
     Transition,
     User,
+    Village,
 )
 from .scoring import decide, region_for
 
@@ -112,14 +113,26 @@ def create_for_district(
     *, user: User, criteria_set: CriteriaSet, period: AssessmentPeriod
 ) -> list[Assessment]:
     """Drafts for every current xã of the officer's district that has none yet."""
-    _check_period(user, criteria_set, period)
     communes = Commune.objects.for_user(user).current().order_by("sort_key")
     if not criteria_set.includes_urban_units:
         communes = communes.rural()
+    return create_assessments(
+        user=user, communes=list(communes), criteria_set=criteria_set, period=period
+    )
+
+
+@transaction.atomic
+def create_assessments(
+    *, user: User, communes: list[Commune], criteria_set: CriteriaSet, period: AssessmentPeriod
+) -> list[Assessment]:
+    """Drafts for those of the communes that have none yet in the period, in bulk."""
+    if not communes:
+        return []
+    _check_period(user, criteria_set, period)
     have = set(
-        Assessment.objects.filter(criteria_set=criteria_set, period=period).values_list(
-            "commune_id", flat=True
-        )
+        Assessment.objects.filter(
+            criteria_set=criteria_set, period=period, commune__in=communes
+        ).values_list("commune_id", flat=True)
     )
     created = []
     for commune in communes:
@@ -130,9 +143,13 @@ def create_for_district(
                     commune=commune, criteria_set=criteria_set, period=period, created_by=user
                 )
             )
-    Assessment.objects.bulk_create(created)
+    Assessment.objects.bulk_create(created, batch_size=1000)
     Transition.objects.bulk_create(
-        Transition(assessment=a, to_state=State.DRAFT, action="create", actor=user) for a in created
+        (
+            Transition(assessment=a, to_state=State.DRAFT, action="create", actor=user)
+            for a in created
+        ),
+        batch_size=1000,
     )
     return created
 
@@ -210,19 +227,42 @@ def _bump(assessment: Assessment) -> None:
 
 
 def _refresh_all_met(assessment: Assessment) -> None:
-    indicator_count = Indicator.objects.filter(criterion__criteria_set=assessment.criteria_set_id)
-    results = list(
-        IndicatorResult.objects.filter(assessment=assessment).values_list("is_met", flat=True)
+    _refresh_all_met_many([assessment])
+
+
+def _refresh_all_met_many(assessments: list[Assessment]) -> None:
+    """Store whether every indicator of each assessment is met (None until all are decided)."""
+    if not assessments:
+        return
+    indicator_counts = dict(
+        Indicator.objects.filter(
+            criterion__criteria_set__in={a.criteria_set_id for a in assessments}
+        )
+        .values("criterion__criteria_set")
+        .annotate(n=Count("pk"))
+        .values_list("criterion__criteria_set", "n")
     )
-    if False in results:
-        all_met = False
-    elif len(results) < indicator_count.count() or None in results:
-        all_met = None  # not decided until every indicator is
-    else:
-        all_met = True
-    if assessment.all_met != all_met:
-        Assessment.objects.filter(pk=assessment.pk).update(all_met=all_met)
-        assessment.all_met = all_met
+    met: dict[int, list] = {a.pk: [] for a in assessments}
+    for assessment_id, is_met in IndicatorResult.objects.filter(assessment__in=met).values_list(
+        "assessment_id", "is_met"
+    ):
+        met[assessment_id].append(is_met)
+    changed = []
+    for a in assessments:
+        results = met[a.pk]
+        if False in results:
+            all_met = False
+        elif len(results) < indicator_counts.get(a.criteria_set_id, 0) or None in results:
+            all_met = None  # not decided until every indicator is
+        else:
+            all_met = True
+        if a.all_met != all_met:
+            a.all_met = all_met
+            changed.append(a)
+    for value in (True, False, None):
+        pks = [a.pk for a in changed if a.all_met is value]
+        if pks:
+            Assessment.objects.filter(pk__in=pks).update(all_met=value)
 
 
 @dataclass
@@ -239,6 +279,16 @@ class Entry:
 ENTRY_FIELDS = ("inputs", "override_met", "override_reason", "note", "no_evidence_explanation")
 
 
+@dataclass
+class EntryItem:
+    """One indicator's entry for one assessment, with the version the user saw (None: any)."""
+
+    assessment: Assessment
+    indicator: Indicator
+    entry: Entry
+    seen_version: int | None = None
+
+
 @transaction.atomic
 def save_entry(
     *,
@@ -251,55 +301,109 @@ def save_entry(
     source: str = "form",
 ) -> IndicatorResult:
     """Save one indicator's entry, decide it, record every changed field; bumps the version."""
-    assessment = _lock(assessment, seen_version)
-    _check_entry(assessment, user)
-    if entry.override_met is not None and not entry.override_reason.strip():
-        raise WorkflowError(_("Setting the result yourself needs a written reason."))
-    if villages is None:
-        villages = list(assessment.commune.villages.filter(is_active=True))
-    result, _created = IndicatorResult.objects.select_related("assessment").get_or_create(
-        assessment=assessment, indicator=indicator
-    )
-    result.assessment = assessment
-    decision = decide(indicator, region_for(assessment.commune), villages, entry.inputs)
-    new_values = {
-        "inputs": entry.inputs,
-        "override_met": entry.override_met,
-        "override_reason": entry.override_reason.strip() if entry.override_met is not None else "",
-        "note": entry.note.strip(),
-        "no_evidence_explanation": entry.no_evidence_explanation.strip(),
+    item = EntryItem(assessment, indicator, entry, seen_version)
+    return save_entries(user=user, items=[item], source=source, villages=villages)[0]
+
+
+@transaction.atomic
+def save_entries(
+    *, user: User, items: list[EntryItem], source: str = "form", villages: list | None = None
+) -> list[IndicatorResult]:
+    """Save many entries at once (a form save is one; an Excel file is many), all or none.
+
+    A fixed number of queries for any number of entries: the assessments are locked and checked
+    against the versions seen, decided in Python, and written with bulk operations. Each changed
+    assessment's version goes up by one.
+    """
+    pks = {item.assessment.pk for item in items}
+    locked = {
+        a.pk: a
+        for a in Assessment.objects.select_for_update(of=("self",))
+        .select_related("period", "commune__province__region")
+        .filter(pk__in=pks)
     }
-    changes = [
-        _record(
-            assessment, user, name, getattr(result, name), value, indicator=indicator, source=source
+    for item in items:
+        assessment = locked[item.assessment.pk]
+        if item.seen_version is not None and assessment.version != item.seen_version:
+            raise VersionConflict(assessment, item.seen_version)
+        _check_entry(assessment, user)
+        if item.entry.override_met is not None and not item.entry.override_reason.strip():
+            raise WorkflowError(_("Setting the result yourself needs a written reason."))
+    if villages is not None:
+        villages_of = dict.fromkeys(pks, villages)
+    else:
+        villages_of = {pk: [] for pk in pks}
+        commune_to_assessments: dict[int, list[int]] = {}
+        for a in locked.values():
+            commune_to_assessments.setdefault(a.commune_id, []).append(a.pk)
+        for village in Village.objects.filter(
+            commune__in=commune_to_assessments, is_active=True
+        ).order_by("sort_key", "pk"):
+            for pk in commune_to_assessments[village.commune_id]:
+                villages_of[pk].append(village)
+    existing = {
+        (r.assessment_id, r.indicator_id): r
+        for r in IndicatorResult.objects.filter(
+            assessment__in=pks, indicator__in={item.indicator.pk for item in items}
         )
-        for name, value in new_values.items()
-        if getattr(result, name) != value
-    ]
-    for name, value in new_values.items():
-        setattr(result, name, value)
-    result.computed_met, result.computed_reason = decision.met, decision.reason
-    is_met = entry.override_met if entry.override_met is not None else decision.met
-    if result.is_met != is_met:
-        changes.append(
-            _record(
-                assessment,
-                user,
-                "is_met",
-                result.is_met,
-                is_met,
-                indicator=indicator,
-                source=source,
-            )
+    }
+    results, created, updated, changes, touched = [], [], [], [], set()
+    for item in items:
+        assessment, indicator, entry = locked[item.assessment.pk], item.indicator, item.entry
+        result = existing.get((assessment.pk, indicator.pk))
+        is_new = result is None
+        if is_new:
+            result = IndicatorResult(assessment=assessment, indicator=indicator)
+        result.assessment = assessment
+        decision = decide(
+            indicator, region_for(assessment.commune), villages_of[assessment.pk], entry.inputs
         )
-    result.is_met = is_met
-    result.updated_by = user
-    if changes or _created:
-        result.save()
-        Change.objects.bulk_create(changes)
-        _bump(assessment)
-        _refresh_all_met(assessment)
-    return result
+        new_values = {
+            "inputs": entry.inputs,
+            "override_met": entry.override_met,
+            "override_reason": entry.override_reason.strip()
+            if entry.override_met is not None
+            else "",
+            "note": entry.note.strip(),
+            "no_evidence_explanation": entry.no_evidence_explanation.strip(),
+        }
+        is_met = entry.override_met if entry.override_met is not None else decision.met
+        fields = [name for name, value in new_values.items() if getattr(result, name) != value]
+        record = [(name, getattr(result, name), new_values[name]) for name in fields]
+        if result.is_met != is_met:
+            record.append(("is_met", result.is_met, is_met))
+        changes += [
+            _record(assessment, user, name, old, new, indicator=indicator, source=source)
+            for name, old, new in record
+        ]
+        for name, value in new_values.items():
+            setattr(result, name, value)
+        result.computed_met, result.computed_reason = decision.met, decision.reason
+        result.is_met, result.updated_by = is_met, user
+        if is_new:
+            created.append(result)
+        elif record:
+            updated.append(result)
+        if is_new or record:
+            touched.add(assessment.pk)
+        results.append(result)
+    IndicatorResult.objects.bulk_create(created, batch_size=1000)
+    IndicatorResult.objects.bulk_update(
+        updated,
+        [*ENTRY_FIELDS, "computed_met", "computed_reason", "is_met", "updated_by", "updated_at"],
+        batch_size=1000,
+    )
+    Change.objects.bulk_create(changes, batch_size=1000)
+    if touched:
+        Assessment.objects.filter(pk__in=touched).update(version=F("version") + 1)
+        for pk in touched:
+            locked[pk].version += 1
+        for item in items:
+            item.assessment.version = locked[item.assessment.pk].version
+        _refresh_all_met_many([locked[pk] for pk in touched])
+        for item in items:
+            item.assessment.all_met = locked[item.assessment.pk].all_met
+    return results
 
 
 def recompute(*, assessment: Assessment) -> None:

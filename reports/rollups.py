@@ -6,6 +6,7 @@ grouped in the database, and rows are assembled in Python. Nothing here writes.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from assessments.models import (
     Commune,
     District,
     IndicatorResult,
+    Province,
     State,
 )
 from criteria.models import CriteriaSet, Indicator
@@ -52,9 +54,13 @@ def scope(
 ) -> QuerySet:
     """The communes a report counts: xã (unless the set includes others) in force during the
     period, narrowed by the filters. `communes` is already limited to what the user may see."""
+    return _scope(communes, period.opens_on, period.closes_on, criteria_set, filters)
+
+
+def _scope(communes, opens_on, closes_on, criteria_set, filters) -> QuerySet:
     qs = communes.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=period.closes_on),
-        Q(valid_to__isnull=True) | Q(valid_to__gte=period.opens_on),
+        Q(valid_from__isnull=True) | Q(valid_from__lte=closes_on),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=opens_on),
     )
     if not criteria_set.includes_urban_units:
         qs = qs.filter(kind=Commune.Kind.RURAL)
@@ -154,89 +160,133 @@ def previous_period(period: AssessmentPeriod, criteria_set: CriteriaSet):
     )
 
 
-def _criterion_met_by_district(communes, period, code, counted) -> dict:
-    return dict(
-        Assessment.objects.filter(
-            commune__in=communes,
-            period=period,
-            criteria_set__code=code,
-            state__in=counted,
-            all_met=True,
+@dataclass(frozen=True)
+class Selection:
+    """Which assessments a roll-up reads: one province's period, or one year in every province."""
+
+    criteria_set: CriteriaSet
+    opens_on: datetime.date
+    closes_on: datetime.date
+    periods: Q  # on Assessment
+    previous: Selection | None = None
+
+    @classmethod
+    def for_period(cls, period: AssessmentPeriod, criteria_set: CriteriaSet) -> Selection:
+        before = previous_period(period, criteria_set)
+        return cls(
+            criteria_set,
+            period.opens_on,
+            period.closes_on,
+            Q(period=period),
+            cls(criteria_set, before.opens_on, before.closes_on, Q(period=before))
+            if before
+            else None,
         )
-        .values("commune__district_id")
-        .annotate(n=Count("pk"))
-        .values_list("commune__district_id", "n")
-    )
+
+    @classmethod
+    def for_year(cls, year: int, criteria_set: CriteriaSet, *, with_previous=True) -> Selection:
+        return cls(
+            criteria_set,
+            datetime.date(year, 1, 1),
+            datetime.date(year, 12, 31),
+            Q(period__year=year),
+            cls.for_year(year - 1, criteria_set, with_previous=False) if with_previous else None,
+        )
+
+    def scope(self, communes: QuerySet, filters: Filters) -> QuerySet:
+        return _scope(communes, self.opens_on, self.closes_on, self.criteria_set, filters)
+
+    def assessments(self, communes: QuerySet) -> QuerySet:
+        return Assessment.objects.filter(
+            self.periods, commune__in=communes, criteria_set__code=self.criteria_set.code
+        )
+
+
+GROUPS = {
+    # group name: (commune field, assessment field, model)
+    "district": ("district_id", "commune__district_id", District),
+    "province": ("province_id", "commune__province_id", Province),
+}
+
+
+def grouped_rows(
+    communes: QuerySet, selection: Selection, filters: Filters, group: str = "district"
+) -> tuple[list[Indicator], list[Row], Row]:
+    """One row per district (or province) with communes in scope, and the total row.
+
+    Eight queries whatever the number of communes, assessments or periods.
+    """
+    commune_key, assessment_key, model = GROUPS[group]
+    visible = communes
+    communes = selection.scope(visible, filters)
+    indicators = indicators_of(selection.criteria_set)
+    position = {ind.pk: i for i, ind in enumerate(indicators)}
+    counted = filters.counted_states
+
+    def count_by(queryset, *fields):
+        return queryset.values(*fields).annotate(n=Count("pk")).values_list(*fields, "n")
+
+    in_scope = dict(count_by(communes, commune_key))
+    assessments = selection.assessments(communes).filter(criteria_set=selection.criteria_set)
+    states: dict = defaultdict(dict)
+    met: dict = defaultdict(int)
+    for key, state, all_met, n in count_by(assessments, assessment_key, "state", "all_met"):
+        states[key][state] = states[key].get(state, 0) + n
+        if all_met and state in counted:
+            met[key] += n
+    indicator_met: dict = defaultdict(lambda: [0] * len(indicators))
+    for key, indicator_id, n in count_by(
+        IndicatorResult.objects.filter(
+            assessment__in=assessments.filter(state__in=counted), is_met=True
+        ),
+        f"assessment__{assessment_key}",
+        "indicator_id",
+    ):
+        indicator_met[key][position[indicator_id]] = n
+    previous_met, previous_scope = {}, {}
+    if selection.previous is not None:
+        previous_communes = selection.previous.scope(visible, filters)
+        previous_met = dict(
+            count_by(
+                selection.previous.assessments(previous_communes).filter(
+                    state__in=counted, all_met=True
+                ),
+                assessment_key,
+            )
+        )
+        previous_scope = dict(count_by(previous_communes, commune_key))
+    labels = {u.pk: u for u in model.objects.filter(pk__in=[k for k in in_scope if k])}
+    order = sorted(in_scope, key=lambda k: (k is None, labels[k].sort_key if k else ""))
+    rows = []
+    for key in order:
+        unit = labels.get(key)
+        row = Row(
+            label=unit.name if unit else _("Directly under the province"),
+            district=unit if group == "district" else None,
+            in_scope=in_scope[key],
+            states=dict(states.get(key, {})),
+            indicator_met=list(indicator_met[key]),
+            criterion_met=met.get(key, 0),
+        )
+        if selection.previous is not None:
+            row.previous_share = share(previous_met.get(key, 0), previous_scope.get(key, 0))
+        rows.append(row)
+    total = Row(label=_("Total"), indicator_met=[0] * len(indicators))
+    for row in rows:
+        total.add(row)
+    if selection.previous is not None:
+        total.previous_share = share(sum(previous_met.values()), sum(previous_scope.values()))
+    return indicators, rows, total
 
 
 def district_rows(
     communes: QuerySet, period: AssessmentPeriod, criteria_set: CriteriaSet, filters: Filters
 ) -> tuple[list[Indicator], list[Row], Row]:
-    """One row per district with communes in scope, and the total row."""
-    visible = communes
-    communes = scope(visible, period, criteria_set, filters)
-    indicators = indicators_of(criteria_set)
-    position = {ind.pk: i for i, ind in enumerate(indicators)}
-    counted = filters.counted_states
-    in_scope = dict(
-        communes.values("district_id").annotate(n=Count("pk")).values_list("district_id", "n")
+    """One row per district of a province's period, and the province total."""
+    indicators, rows, total = grouped_rows(
+        communes, Selection.for_period(period, criteria_set), filters, "district"
     )
-    states: dict = defaultdict(dict)
-    assessments = Assessment.objects.filter(
-        commune__in=communes, period=period, criteria_set=criteria_set
-    )
-    for district_id, state, n in (
-        assessments.values("commune__district_id", "state")
-        .annotate(n=Count("pk"))
-        .values_list("commune__district_id", "state", "n")
-    ):
-        states[district_id][state] = n
-    met = _criterion_met_by_district(communes, period, criteria_set.code, counted)
-    indicator_met: dict = defaultdict(lambda: [0] * len(indicators))
-    for district_id, indicator_id, n in (
-        IndicatorResult.objects.filter(
-            assessment__in=assessments.filter(state__in=counted), is_met=True
-        )
-        .values("assessment__commune__district_id", "indicator_id")
-        .annotate(n=Count("pk"))
-        .values_list("assessment__commune__district_id", "indicator_id", "n")
-    ):
-        indicator_met[district_id][position[indicator_id]] = n
-    previous = previous_period(period, criteria_set)
-    previous_met, previous_scope = {}, {}
-    if previous is not None:
-        previous_communes = scope(visible, previous, criteria_set, filters)
-        previous_met = _criterion_met_by_district(
-            previous_communes, previous, criteria_set.code, counted
-        )
-        previous_scope = dict(
-            previous_communes.values("district_id")
-            .annotate(n=Count("pk"))
-            .values_list("district_id", "n")
-        )
-    districts = {d.pk: d for d in District.objects.filter(pk__in=[k for k in in_scope if k])}
-    rows = []
-    order = sorted(in_scope, key=lambda k: (k is None, districts[k].sort_key if k else ""))
-    for district_id in order:
-        district = districts.get(district_id)
-        row = Row(
-            label=district.name if district else _("Directly under the province"),
-            district=district,
-            in_scope=in_scope[district_id],
-            states=dict(states.get(district_id, {})),
-            indicator_met=list(indicator_met[district_id]),
-            criterion_met=met.get(district_id, 0),
-        )
-        if previous is not None:
-            row.previous_share = share(
-                previous_met.get(district_id, 0), previous_scope.get(district_id, 0)
-            )
-        rows.append(row)
-    total = Row(label=_("Province total"), indicator_met=[0] * len(indicators))
-    for row in rows:
-        total.add(row)
-    if previous is not None:
-        total.previous_share = share(sum(previous_met.values()), sum(previous_scope.values()))
+    total.label = _("Province total")
     return indicators, rows, total
 
 

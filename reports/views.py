@@ -24,9 +24,19 @@ from assessments.models import (
 )
 from assessments.scoring import region_for, target_for
 from assessments.services import indicators_of as indicators_with_targets
+from criteria.models import CriteriaSet
 
 from .exports import Report, build_workbook
-from .rollups import Filters, commune_lines, district_rows, gap_list, previous_period, regressions
+from .rollups import (
+    Filters,
+    Selection,
+    commune_lines,
+    district_rows,
+    gap_list,
+    grouped_rows,
+    previous_period,
+    regressions,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
@@ -237,3 +247,36 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "printed": timezone.localtime(),
     }
     return render(request, "reports/scorecard.html", context)
+
+
+def national_rollup(request: HttpRequest) -> HttpResponse:
+    """Every province's figures for a year (for the national level; superusers only)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    years = sorted(set(AssessmentPeriod.objects.values_list("year", flat=True)), reverse=True)
+    year = (
+        int(request.GET["year"])
+        if request.GET.get("year", "").isdigit()
+        else (years[0] if years else None)
+    )
+    sets = list(CriteriaSet.objects.filter(status=CriteriaSet.Status.ACTIVE))
+    criteria_set = next((s for s in sets if str(s.pk) == request.GET.get("set")), None) or (
+        sets[0] if sets else None
+    )
+    filters = Filters(include_submitted=bool(request.GET.get("submitted")))
+    context = {
+        "years": years,
+        "year": year,
+        "sets": sets,
+        "criteria_set": criteria_set,
+        "filters": filters,
+        "basis": _basis(filters),
+        "query": "",
+    }
+    if year is not None and criteria_set is not None:
+        indicators, rows, total = grouped_rows(
+            Commune.objects.all(), Selection.for_year(year, criteria_set), filters, "province"
+        )
+        total.label = _("National total")
+        context["report"] = {"indicators": indicators, "rows": rows, "total": total}
+    return render(request, "reports/national.html", context)
