@@ -17,7 +17,7 @@ TEST_ENV = DEBUG=$${DEBUG:-0} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver} \
 	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 
-.PHONY: run test setup lint messages
+.PHONY: run test setup lint messages bench
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ test: lint
 messages: $(INSTALLED)
 	$(TEST_ENV) $(BIN)/python manage.py makemessages -l vi --no-obsolete --add-location file -i ".venv/*" -i "static/*"
 	$(TEST_ENV) $(BIN)/python manage.py compilemessages -l vi
+
+# Benchmarks at national scale (see docs/performance.md); PostgreSQL when DATABASE_URL is set.
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py

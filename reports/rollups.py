@@ -311,15 +311,24 @@ def commune_lines(
     indicators: list[Indicator],
 ) -> list[CommuneLine]:
     """Each commune in scope with its assessment and its results, indicator by indicator."""
+    return selection_lines(
+        communes, Selection.for_period(period, criteria_set), filters, indicators
+    )
+
+
+def selection_lines(
+    communes: QuerySet, selection: Selection, filters: Filters, indicators: list[Indicator]
+) -> list[CommuneLine]:
+    """commune_lines() for any selection: three queries whatever the number of communes."""
     communes = list(
-        scope(communes, period, criteria_set, filters)
+        selection.scope(communes, filters)
         .select_related("district", "province__region")
-        .order_by("district__sort_key", "sort_key")
+        .order_by("province__sort_key", "district__sort_key", "sort_key")
     )
     assessments = {
         a.commune_id: a
-        for a in Assessment.objects.filter(
-            commune__in=[c.pk for c in communes], period=period, criteria_set=criteria_set
+        for a in selection.assessments([c.pk for c in communes]).filter(
+            criteria_set=selection.criteria_set
         )
     }
     results: dict = defaultdict(dict)

@@ -73,7 +73,9 @@ class Command(BaseCommand):
         years = list(range(2025 - periods + 1, 2026))
         for number, province in enumerate(provinces, start=1):
             province_communes = list(
-                Commune.objects.filter(province=province).select_related("province__region")
+                Commune.objects.filter(province=province, kind=Commune.Kind.RURAL).select_related(
+                    "province__region"
+                )
             )
             villages: dict[int, list[Village]] = {}
             for village in Village.objects.filter(commune__province=province):

@@ -1,0 +1,312 @@
+"""`make bench`: the benchmark of issue 6, each measure beside its baseline, in one run.
+
+Uses PostgreSQL when DATABASE_URL is set (databases <name>_bench_1k, _bench_10k and
+_bench_import are created beside it), else SQLite files under var/. Prints a table and writes
+bench/results.json. The load test runs gunicorn on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402
+
+SIZES = {"1k": 1_000, "10k": 10_000}
+IMPORT_ROWS = 10_000
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
+PORT = 8765
+
+
+def database_url(suffix: str) -> str:
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith("postgres"):
+        parts = urlsplit(base)
+        name = f"{parts.path.lstrip('/') or 'ntm_ict'}_bench_{suffix}"
+        _createdb(parts, name)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    (ROOT / "var").mkdir(exist_ok=True)
+    return f"sqlite:///{ROOT / 'var' / f'bench-{suffix}.sqlite3'}"
+
+
+def _createdb(parts, name: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password or None,
+        dbname="postgres",
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def env_for(url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "BEHIND_HTTPS_PROXY": "0",
+        "CONN_MAX_AGE": "60",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def python(script: str, *args: str, env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / script), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def load_test(env: dict, prepared: dict) -> dict:
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "bench.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        wait_for_port(PORT)
+        indicator = prepared["indicator"]
+        prefix = f"i{indicator}"
+
+        def saver(pk: int, version: int):
+            state = {"version": version, "n": 0}
+
+            def next_post(_browser):
+                state["n"] += 1
+                body = {
+                    f"{prefix}-version": state["version"],
+                    f"{prefix}-note": f"Lần lưu {state['n']}",
+                }
+                body.update({f"{prefix}-c_{k}": "on" for k in range(1, 7)})
+                state["version"] += 1
+                return f"/danh-gia/{pk}/chi-tieu/{indicator}/", body, 302
+
+            return {
+                "username": "bench-root",
+                "password": prepared["password"],
+                "next_post": next_post,
+            }
+
+        bare = [
+            {
+                "username": "bench-root",
+                "password": prepared["password"],
+                "next_post": lambda _b: ("/bench/post/", {}, 200),
+            }
+            for _ in range(8)
+        ]
+        savers = [saver(pk, version) for pk, version in prepared["drafts"]]
+        bare_latencies = load.run(PORT, bare, LOAD_SECONDS)
+        save_latencies = load.run(PORT, savers, LOAD_SECONDS)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    def figures(latencies):
+        ordered = sorted(latencies)
+        return {
+            "rps": len(ordered) / LOAD_SECONDS,
+            "p50_ms": statistics.median(ordered) * 1000,
+            "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        }
+
+    return {"save": figures(save_latencies), "bare": figures(bare_latencies)}
+
+
+def row(measure, value, baseline, goal, ok, unit=""):
+    ratio = value / baseline if baseline else None
+    return {
+        "measure": measure,
+        "value": round(value, 2),
+        "baseline": round(baseline, 2) if baseline is not None else None,
+        "ratio": round(ratio, 2) if ratio else None,
+        "goal": goal,
+        "pass": bool(ok),
+        "unit": unit,
+    }
+
+
+def main() -> int:
+    started = time.monotonic()
+    envs = {size: env_for(database_url(size)) for size in SIZES}
+    import_env = env_for(database_url("import"))
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=envs["10k"],
+        cwd=ROOT,
+        check=True,
+    )
+    prepared = {
+        s: python("bench/prepare.py", "country", str(n), env=envs[s]) for s, n in SIZES.items()
+    }
+    small = python("bench/measure.py", "queries", env=envs["1k"])
+    large = python("bench/measure.py", "pages", env=envs["10k"])
+    export = python("bench/measure.py", "export", env=envs["10k"])
+    python("bench/prepare.py", "import", str(IMPORT_ROWS), env=import_env)
+    imported = python("bench/measure.py", "import", env=import_env)
+    loaded = load_test(envs["10k"], prepared["10k"])
+
+    p, n = large["province_ms"], large["national_ms"]
+    rows = [
+        row(
+            f"province dashboard, median of 30 ({large['province_rows']} rows)",
+            p,
+            large["province_bare_ms"],
+            "≤ 3×",
+            p <= 3 * large["province_bare_ms"],
+            "ms",
+        ),
+        row(
+            f"national roll-up ({large['national_rows']} rows)",
+            n,
+            large["national_bare_ms"],
+            "≤ 3×",
+            n <= 3 * large["national_bare_ms"],
+            "ms",
+        ),
+        row("national / province", n, p, "≤ 5×", n <= 5 * p, "ms"),
+        row(
+            f"queries, province dashboard, {large['communes']} vs {small['communes']} communes",
+            large["province_queries"],
+            small["province_queries"],
+            "equal",
+            large["province_queries"] == small["province_queries"],
+            "queries",
+        ),
+        row(
+            f"queries, national roll-up, {large['communes']} vs {small['communes']} communes",
+            large["national_queries"],
+            small["national_queries"],
+            "equal",
+            large["national_queries"] == small["national_queries"],
+            "queries",
+        ),
+        row(
+            f"Excel detail sheet, {export['export_rows']} xã, time",
+            export["export_ms"],
+            export["export_raw_ms"],
+            "≤ 2×",
+            export["export_ms"] <= 2 * export["export_raw_ms"],
+            "ms",
+        ),
+        row(
+            "Excel detail sheet, peak memory",
+            export["export_mb"],
+            export["export_raw_mb"],
+            "≤ 1.5×",
+            export["export_mb"] <= 1.5 * export["export_raw_mb"],
+            "MB",
+        ),
+        row(
+            f"template import, {imported['import_rows']} rows "
+            f"({imported['import_entries']} entries)",
+            imported["import_ms"],
+            imported["bulk_create_ms"],
+            "≤ 3×",
+            imported["import_ms"] <= 3 * imported["bulk_create_ms"],
+            "ms",
+        ),
+        row(
+            "template re-import, unchanged file",
+            imported["reimport_ms"],
+            imported["import_ms"],
+            "≤ 1× the first",
+            imported["reimport_ms"] <= imported["import_ms"] and imported["reimport_entries"] == 0,
+            "ms",
+        ),
+        row(
+            "saving one indicator over HTTP, throughput",
+            loaded["save"]["rps"],
+            loaded["bare"]["rps"],
+            "≥ 0.3×",
+            loaded["save"]["rps"] >= 0.3 * loaded["bare"]["rps"],
+            "req/s",
+        ),
+        row(
+            "saving one indicator over HTTP, p99 vs own p50",
+            loaded["save"]["p99_ms"],
+            loaded["save"]["p50_ms"],
+            "≤ 4×",
+            loaded["save"]["p99_ms"] <= 4 * loaded["save"]["p50_ms"],
+            "ms",
+        ),
+    ]
+    database = "PostgreSQL" if envs["10k"]["DATABASE_URL"].startswith("postgres") else "SQLite"
+    machine = f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    width = max(len(r["measure"]) for r in rows)
+    print(f"\nntm-ict benchmark on {database} ({machine})\n")
+    print(
+        f"{'measure':<{width}}  {'value':>10}  {'baseline':>10}  {'ratio':>6}  {'goal':<15} result"
+    )
+    for r in rows:
+        print(
+            f"{r['measure']:<{width}}  {r['value']:>10}  {str(r['baseline']):>10}  "
+            f"{str(r['ratio']):>6}  {r['goal']:<15} {'pass' if r['pass'] else 'FAIL'}"
+        )
+    results = {
+        "database": database,
+        "machine": machine,
+        "seconds": round(time.monotonic() - started),
+        "rows": rows,
+        "raw": {"1k": small, "10k": large, "export": export, "import": imported, "load": loaded},
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(
+        f"\n{sum(r['pass'] for r in rows)}/{len(rows)} measures meet their goal; "
+        f"bench/results.json written ({results['seconds']} s)"
+    )
+    return 0 if all(r["pass"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
