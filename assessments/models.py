@@ -178,6 +178,7 @@ class Commune(Unit):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     successor = models.ForeignKey(
         "self",
         verbose_name=_("successor"),
@@ -430,7 +431,7 @@ class Assessment(models.Model):
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -521,6 +522,8 @@ class IndicatorResult(models.Model):
         if self.assessment.is_locked:
             raise AssessmentLocked("approved assessments cannot be changed")
         super().save(*args, **kwargs)
+        # reports key their caches on the assessments' updated_at (see reports.rollups.stamp)
+        Assessment.objects.filter(pk=self.assessment_id).update(updated_at=timezone.now())
 
     @property
     def is_overridden(self) -> bool:

@@ -222,7 +222,9 @@ def _record(
 
 
 def _bump(assessment: Assessment) -> None:
-    Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
+    Assessment.objects.filter(pk=assessment.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     assessment.version += 1
 
 
@@ -262,7 +264,7 @@ def _refresh_all_met_many(assessments: list[Assessment]) -> None:
     for value in (True, False, None):
         pks = [a.pk for a in changed if a.all_met is value]
         if pks:
-            Assessment.objects.filter(pk__in=pks).update(all_met=value)
+            Assessment.objects.filter(pk__in=pks).update(all_met=value, updated_at=timezone.now())
 
 
 @dataclass
@@ -395,7 +397,9 @@ def save_entries(
     )
     Change.objects.bulk_create(changes, batch_size=1000)
     if touched:
-        Assessment.objects.filter(pk__in=touched).update(version=F("version") + 1)
+        Assessment.objects.filter(pk__in=touched).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
         for pk in touched:
             locked[pk].version += 1
         for item in items:
@@ -417,6 +421,7 @@ def recompute(*, assessment: Assessment) -> None:
         result.is_met = result.override_met if result.override_met is not None else decision.met
         result.save(update_fields=["computed_met", "computed_reason", "is_met"])
     _refresh_all_met(assessment)
+    _bump(assessment)  # the stored results changed: caches keyed on versions must see it
 
 
 @transaction.atomic

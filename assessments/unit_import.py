@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
@@ -296,7 +297,9 @@ def apply_reorganisation(
         )
     if errors:
         raise UnitFileInvalid(errors)
-    Commune.objects.filter(pk__in=[c.pk for c in old.values()]).update(valid_to=ended_on)
+    Commune.objects.filter(pk__in=[c.pk for c in old.values()]).update(
+        valid_to=ended_on, updated_at=timezone.now()
+    )
     District.objects.filter(province=province, valid_to__isnull=True).update(valid_to=ended_on)
     created = {
         row["commune_code"]: Commune(

@@ -7,8 +7,10 @@ landscape, one page wide, with the header rows repeated and page numbers in the 
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,9 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from assessments.models import State
 
 from .rollups import CommuneLine, Gap, Row
 
@@ -32,6 +36,13 @@ NOT_MET_FILL = PatternFill("solid", fgColor="FFC7CE")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+@functools.cache
+def _font(bold: bool, size: int, italic: bool) -> Font:
+    # One Font object per look: openpyxl hashes a style each time it is assigned, and a shared
+    # object makes that cheap (the detail sheet assigns one per cell).
+    return Font(name=FONT, bold=bold, size=size, italic=italic)
 
 
 @dataclass
@@ -54,7 +65,14 @@ class SheetWriter:
     """Appends styled rows to a write-only sheet; user text always goes in as text."""
 
     def __init__(self, workbook: Workbook, title: str, widths: list[float]):
+        self.workbook = workbook
+        # named styles are per workbook: sheets of one workbook share them
+        self.styles = workbook.__dict__.setdefault("_ntm_styles", {})
+        self.arrays = workbook.__dict__.setdefault("_ntm_style_arrays", {})
         self.ws = workbook.create_sheet(title)
+        # words repeated on every row, translated once
+        self.words = {"met": _("Met"), "not_met": _("Not met"), "not_started": _("not started")}
+        self.words.update({state: str(label) for state, label in State.choices})
         self.width = len(widths)
         for index, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
@@ -69,6 +87,25 @@ class SheetWriter:
         self.ws.oddFooter.center.font = FONT
         self.row = 0
 
+    def _style(self, bold, size, italic, align, border, fill, fmt) -> str:
+        """The name of a registered style for this look: assigning a named style is one lookup,
+        where setting font, fill, border, alignment and format is five (the detail sheet sets
+        one per cell)."""
+        key = (bold, size, italic, id(align), border, id(fill) if fill else None, fmt)
+        name = self.styles.get(key)
+        if name is None:
+            name = f"ntm-{len(self.styles)}"
+            style = NamedStyle(
+                name=name, font=_font(bold, size, italic), alignment=align, number_format=fmt
+            )
+            if border:
+                style.border = BORDER
+            if fill is not None:
+                style.fill = fill
+            self.workbook.add_named_style(style)
+            self.styles[key] = name
+        return name
+
     def cell(
         self,
         value: Any,
@@ -82,18 +119,22 @@ class SheetWriter:
         italic=False,
     ) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=value)
+        fmt = "General"
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula, whatever the text starts with
-            cell.number_format = "@"
+            fmt = "@"
         elif isinstance(value, Decimal):
             cell.value = float(value)
-            cell.number_format = number_format or "0.0"
-        cell.font = Font(name=FONT, bold=bold, size=size, italic=italic)
-        cell.alignment = align
-        if border:
-            cell.border = BORDER
-        if fill is not None:
-            cell.fill = fill
+            fmt = number_format or "0.0"
+        name = self._style(bold, size, italic, align, border, fill, fmt)
+        array = self.arrays.get(name)
+        if array is None:
+            cell.style = name
+            self.arrays[name] = copy(cell._style)
+        else:
+            # The same style indices again: copying the array the named style produced once is
+            # what openpyxl's own style assignment ends with, minus its lookups (one per cell).
+            cell._style = copy(array)
         return cell
 
     def append(self, cells: Iterable) -> None:
@@ -151,7 +192,7 @@ class SheetWriter:
 def met_cell(writer: SheetWriter, result) -> WriteOnlyCell:
     if result is None or result.is_met is None:
         return writer.cell("", align=CENTER)
-    text = _("Met") if result.is_met else _("Not met")
+    text = writer.words["met"] if result.is_met else writer.words["not_met"]
     if result.override_met is not None:
         text += " *"
     return writer.cell(text, align=CENTER, fill=MET_FILL if result.is_met else NOT_MET_FILL)
@@ -260,7 +301,7 @@ def flags_text(commune) -> str:
 def detail_cells(writer: SheetWriter, line: CommuneLine, indicators) -> list:
     commune, assessment = line.commune, line.assessment
     region = commune.province.region.name if commune.province.region_id else ""
-    state = assessment.get_state_display() if assessment else _("not started")
+    state = writer.words[assessment.state] if assessment else writer.words["not_started"]
     overrides = "; ".join(
         f"{indicator.code}: {result.override_reason}"
         for indicator, result in zip(indicators, line.results, strict=True)
@@ -269,7 +310,7 @@ def detail_cells(writer: SheetWriter, line: CommuneLine, indicators) -> list:
     criterion = writer.cell("", align=CENTER)
     if assessment is not None and assessment.all_met is not None:
         criterion = writer.cell(
-            _("Met") if assessment.all_met else _("Not met"),
+            writer.words["met"] if assessment.all_met else writer.words["not_met"],
             align=CENTER,
             fill=MET_FILL if assessment.all_met else NOT_MET_FILL,
         )

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from assessments.models import (
@@ -49,15 +49,9 @@ def share(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def scope(
-    communes: QuerySet, period: AssessmentPeriod, criteria_set: CriteriaSet, filters: Filters
-) -> QuerySet:
-    """The communes a report counts: xã (unless the set includes others) in force during the
-    period, narrowed by the filters. `communes` is already limited to what the user may see."""
-    return _scope(communes, period.opens_on, period.closes_on, criteria_set, filters)
-
-
 def _scope(communes, opens_on, closes_on, criteria_set, filters) -> QuerySet:
+    """The communes a report counts: xã (unless the set includes others) in force during the
+    dates, narrowed by the filters. `communes` is already limited to what the user may see."""
     qs = communes.filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=closes_on),
         Q(valid_to__isnull=True) | Q(valid_to__gte=opens_on),
@@ -169,18 +163,18 @@ class Selection:
     closes_on: datetime.date
     periods: Q  # on Assessment
     previous: Selection | None = None
+    period: AssessmentPeriod | None = None  # when the selection is one province's period
 
     @classmethod
     def for_period(cls, period: AssessmentPeriod, criteria_set: CriteriaSet) -> Selection:
         before = previous_period(period, criteria_set)
+        previous = None
+        if before is not None:
+            previous = cls(
+                criteria_set, before.opens_on, before.closes_on, Q(period=before), period=before
+            )
         return cls(
-            criteria_set,
-            period.opens_on,
-            period.closes_on,
-            Q(period=period),
-            cls(criteria_set, before.opens_on, before.closes_on, Q(period=before))
-            if before
-            else None,
+            criteria_set, period.opens_on, period.closes_on, Q(period=period), previous, period
         )
 
     @classmethod
@@ -200,6 +194,21 @@ class Selection:
         return Assessment.objects.filter(
             self.periods, commune__in=communes, criteria_set__code=self.criteria_set.code
         )
+
+
+def stamp() -> tuple:
+    """A value that changes whenever anything a report may show has changed.
+
+    Every write to an assessment (an entry saved, a workflow step, a new assessment) sets its
+    updated_at in the same transaction, editing or reorganising a commune sets the commune's,
+    and periods are few. Three index-backed queries, whatever the size of the country.
+    """
+    assessments = Assessment.objects.aggregate(at=Max("updated_at"))
+    units = Commune.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
+    periods = AssessmentPeriod.objects.aggregate(
+        n=Count("pk"), open=Count("pk", filter=Q(is_open=True)), last=Max("pk")
+    )
+    return (*assessments.values(), *units.values(), *periods.values())
 
 
 GROUPS = {
@@ -279,17 +288,6 @@ def grouped_rows(
     return indicators, rows, total
 
 
-def district_rows(
-    communes: QuerySet, period: AssessmentPeriod, criteria_set: CriteriaSet, filters: Filters
-) -> tuple[list[Indicator], list[Row], Row]:
-    """One row per district of a province's period, and the province total."""
-    indicators, rows, total = grouped_rows(
-        communes, Selection.for_period(period, criteria_set), filters, "district"
-    )
-    total.label = _("Province total")
-    return indicators, rows, total
-
-
 @dataclass
 class CommuneLine:
     """One commune of a district matrix or of the detail sheet."""
@@ -303,23 +301,12 @@ class CommuneLine:
         return self.assessment is not None
 
 
-def commune_lines(
-    communes: QuerySet,
-    period: AssessmentPeriod,
-    criteria_set: CriteriaSet,
-    filters: Filters,
-    indicators: list[Indicator],
-) -> list[CommuneLine]:
-    """Each commune in scope with its assessment and its results, indicator by indicator."""
-    return selection_lines(
-        communes, Selection.for_period(period, criteria_set), filters, indicators
-    )
-
-
 def selection_lines(
     communes: QuerySet, selection: Selection, filters: Filters, indicators: list[Indicator]
 ) -> list[CommuneLine]:
-    """commune_lines() for any selection: three queries whatever the number of communes."""
+    """Each commune in scope with its assessment and its results, indicator by indicator.
+
+    Three queries whatever the number of communes."""
     communes = list(
         selection.scope(communes, filters)
         .select_related("district", "province__region")
@@ -375,23 +362,19 @@ def gap_list(lines: list[CommuneLine], indicators: list[Indicator], filters: Fil
 
 
 def regressions(
-    lines: list[CommuneLine], period: AssessmentPeriod, criteria_set: CriteriaSet, filters: Filters
+    lines: list[CommuneLine], selection: Selection, filters: Filters
 ) -> list[tuple[Commune, AssessmentPeriod]]:
     """Xã that met the criterion in the previous period and do not meet it now."""
-    previous = previous_period(period, criteria_set)
+    previous = selection.previous
     if previous is None:
         return []
     met_before = set(
-        Assessment.objects.filter(
-            commune__in=[line.commune.pk for line in lines],
-            period=previous,
-            criteria_set__code=criteria_set.code,
-            state__in=filters.counted_states,
-            all_met=True,
-        ).values_list("commune_id", flat=True)
+        previous.assessments([line.commune.pk for line in lines])
+        .filter(state__in=filters.counted_states, all_met=True)
+        .values_list("commune_id", flat=True)
     )
     return [
-        (line.commune, previous)
+        (line.commune, previous.period)
         for line in lines
         if line.commune.pk in met_before
         and line.assessment is not None

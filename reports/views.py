@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from assessments.models import (
     Assessment,
@@ -30,12 +33,11 @@ from .exports import Report, build_workbook
 from .rollups import (
     Filters,
     Selection,
-    commune_lines,
-    district_rows,
     gap_list,
     grouped_rows,
-    previous_period,
     regressions,
+    selection_lines,
+    stamp,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,7 +77,9 @@ class ReportForm(forms.Form):
     def __init__(self, data, *, user, district: District | None = None):
         super().__init__(data)
         self.periods = list(
-            AssessmentPeriod.objects.for_user(user).prefetch_related("criteria_sets")
+            AssessmentPeriod.objects.for_user(user)
+            .select_related("province")
+            .prefetch_related("criteria_sets")
         )
         self.fields["period"].queryset = AssessmentPeriod.objects.for_user(user)
         sets = {s.pk: s for p in self.periods for s in p.criteria_sets.all()}
@@ -87,8 +91,9 @@ class ReportForm(forms.Form):
 
     def choice(self) -> tuple[AssessmentPeriod | None, object, Filters]:
         data = self.cleaned_data if self.is_valid() else {}
+        chosen_period = data.get("period")
         period = (
-            data.get("period")
+            next((p for p in self.periods if chosen_period and p.pk == chosen_period.pk), None)
             or next((p for p in self.periods if p.is_open), None)
             or (self.periods[0] if self.periods else None)
         )
@@ -110,9 +115,9 @@ def _basis(filters: Filters) -> str:
     return _("Counted: approved results only.")
 
 
-def _report(request: HttpRequest, district: District | None = None):
+def _report(request: HttpRequest, district: District | None = None, form=None):
     """Everything a dashboard and its workbook show, for the request's filters."""
-    form = ReportForm(request.GET or None, user=request.user, district=district)
+    form = form or ReportForm(request.GET or None, user=request.user, district=district)
     period, criteria_set, filters = form.choice()
     context = {
         "form": form,
@@ -125,8 +130,10 @@ def _report(request: HttpRequest, district: District | None = None):
     if period is None or criteria_set is None:
         return context, None
     communes = Commune.objects.for_user(request.user)
-    indicators, rows, total = district_rows(communes, period, criteria_set, filters)
-    lines = commune_lines(communes, period, criteria_set, filters, indicators)
+    selection = Selection.for_period(period, criteria_set)
+    indicators, rows, total = grouped_rows(communes, selection, filters, "district")
+    total.label = _("Province total")
+    lines = selection_lines(communes, selection, filters, indicators)
     report = Report(
         title=_("Results of criterion 8 (Information and Communications)"),
         province_name=period.province.name,
@@ -139,11 +146,10 @@ def _report(request: HttpRequest, district: District | None = None):
         lines=lines,
         gaps=gap_list(lines, indicators, filters),
     )
-    previous = previous_period(period, criteria_set)
     context.update(
         report=report,
-        previous=previous,
-        regressions=regressions(lines, period, criteria_set, filters),
+        previous=selection.previous.period if selection.previous else None,
+        regressions=regressions(lines, selection, filters),
         chart=_chart(report, criteria_set),
         query=request.GET.urlencode(),
     )
@@ -172,20 +178,54 @@ def _float(value):
     return None if value is None else float(value)
 
 
+def _scope_key(user) -> str:
+    """Users who see the same communes see the same dashboards."""
+    if user.is_superuser:
+        return "all"
+    return f"{user.province_id}:{user.district_id or ''}:{user.commune_id or ''}:" + (
+        "p" if user.is_province_level else "d"
+    )
+
+
+def _cached(request: HttpRequest, parts: list, build) -> str:
+    """The HTML `build()` renders, reused while nothing a report shows has changed.
+
+    The key holds rollups.stamp(), which every write changes in its own transaction, so a save
+    or an approval shows on the next page load; and who sees what, the query and the language.
+    """
+    parts = [*parts, _scope_key(request.user), sorted(request.GET.lists()), get_language(), stamp()]
+    key = "report:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        html = build()
+        cache.set(key, html, timeout=24 * 3600)
+    return html
+
+
+def _dashboard(request: HttpRequest, page: str, body: str, district=None) -> HttpResponse:
+    """Render a dashboard page around its (cached) body."""
+    form = ReportForm(request.GET or None, user=request.user, district=district)
+
+    def build() -> str:
+        context, _report_obj = _report(request, district, form)
+        return render_to_string(body, context, request)
+
+    html = _cached(request, [body, district.pk if district else ""], build)
+    return render(request, page, {"body": html, "district": district})
+
+
 def province_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user.is_province_level):
         if user.district_id and user.role != Role.COMMUNE_OFFICER:
             return redirect("reports:district", pk=user.district_id)
         return redirect("assessments:worklist")  # a commune's own scorecards are there
-    context, _report_obj = _report(request)
-    return render(request, "reports/province.html", context)
+    return _dashboard(request, "reports/province.html", "reports/_province_body.html")
 
 
 def district_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
-    context, _report_obj = _report(request, district)
-    return render(request, "reports/district.html", context)
+    return _dashboard(request, "reports/district.html", "reports/_district_body.html", district)
 
 
 def _download(report: Report, district: District | None) -> FileResponse:
@@ -274,9 +314,16 @@ def national_rollup(request: HttpRequest) -> HttpResponse:
         "query": "",
     }
     if year is not None and criteria_set is not None:
-        indicators, rows, total = grouped_rows(
-            Commune.objects.all(), Selection.for_year(year, criteria_set), filters, "province"
-        )
-        total.label = _("National total")
-        context["report"] = {"indicators": indicators, "rows": rows, "total": total}
+
+        def build() -> str:
+            indicators, rows, total = grouped_rows(
+                Commune.objects.all(), Selection.for_year(year, criteria_set), filters, "province"
+            )
+            total.label = _("National total")
+            report = {"indicators": indicators, "rows": rows, "total": total}
+            return render_to_string(
+                "reports/_summary_table.html", {**context, "report": report}, request
+            )
+
+        context["table"] = _cached(request, ["national", year, criteria_set.pk], build)
     return render(request, "reports/national.html", context)

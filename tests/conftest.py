@@ -14,6 +14,14 @@ _codes = itertools.count(10000)
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no cached dashboard."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Templates resolve {% static %} without a collectstatic run."""
     settings.STORAGES = {
