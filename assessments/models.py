@@ -393,9 +393,21 @@ class AssessmentLocked(Exception):
 class AssessmentQuerySet(models.QuerySet):
     def for_user(self, user) -> AssessmentQuerySet:
         """The assessments of the communes a user may see, with what lists show beside them."""
-        return self.select_related(
+        qs = self.select_related(
             "commune__district", "commune__province__region", "criteria_set", "period"
-        ).filter(commune__in=Commune.objects.for_user(user).values("pk"))
+        )
+        # the same rules as Commune.objects.for_user, as direct joins
+        if not user.is_authenticated:
+            return qs.none()
+        if user.is_superuser:
+            return qs
+        if user.is_province_level:
+            return qs.filter(commune__province_id=user.province_id)
+        if user.role == Role.COMMUNE_OFFICER:
+            return qs.filter(commune_id=user.commune_id)
+        if user.district_id:
+            return qs.filter(commune__district_id=user.district_id)
+        return qs.none()
 
     def approved(self) -> AssessmentQuerySet:
         return self.filter(state=State.APPROVED)
@@ -405,6 +417,10 @@ class AssessmentQuerySet(models.QuerySet):
         # (the reopen service) — the same lock the services and the admin keep.
         if kwargs.get("state") != State.RETURNED and self.filter(state=State.APPROVED).exists():
             raise AssessmentLocked("approved assessments cannot be changed")
+        return super().update(**kwargs)
+
+    def update_checked_rows(self, **kwargs):
+        """update() for rows a service has just locked and checked itself (saves a query)."""
         return super().update(**kwargs)
 
 
@@ -469,6 +485,10 @@ class LockedByAssessmentQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         self._refuse_locked()
+        return super().update(**kwargs)
+
+    def update_checked_rows(self, **kwargs):
+        """update() for rows a service has just locked and checked itself (saves a query)."""
         return super().update(**kwargs)
 
     def delete(self):

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,9 +55,19 @@ class VersionConflict(Exception):
         )
 
 
+_INDICATORS: dict[tuple, list[Indicator]] = {}
+
+
 def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
-    """The set's indicators in order, with what deciding them needs."""
-    return list(
+    """The set's indicators in order, with what deciding them needs.
+
+    An active or retired set can no longer change (only drafts can), so its indicators are kept
+    in memory after the first read; a draft's are read every time.
+    """
+    key = (criteria_set.pk, criteria_set.updated_at)
+    if criteria_set.status != CriteriaSet.Status.DRAFT and key in _INDICATORS:
+        return _INDICATORS[key]
+    indicators = list(
         Indicator.objects.filter(criterion__criteria_set=criteria_set)
         .select_related("criterion")
         .prefetch_related(
@@ -65,6 +75,9 @@ def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
         )
         .order_by("criterion__order", "order")
     )
+    if criteria_set.status != CriteriaSet.Status.DRAFT:
+        _INDICATORS[key] = indicators
+    return indicators
 
 
 # ---------------------------------------------------------------- creating assessments
@@ -161,7 +174,7 @@ def _lock(assessment: Assessment, seen_version: int | None) -> Assessment:
     """The assessment row, locked for this transaction, checked against the version seen."""
     current = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("period", "commune__province__region")
+        .select_related("period", "criteria_set", "commune__province__region")
         .get(pk=assessment.pk)
     )
     if seen_version is not None and current.version != seen_version:
@@ -236,14 +249,7 @@ def _refresh_all_met_many(assessments: list[Assessment]) -> None:
     """Store whether every indicator of each assessment is met (None until all are decided)."""
     if not assessments:
         return
-    indicator_counts = dict(
-        Indicator.objects.filter(
-            criterion__criteria_set__in={a.criteria_set_id for a in assessments}
-        )
-        .values("criterion__criteria_set")
-        .annotate(n=Count("pk"))
-        .values_list("criterion__criteria_set", "n")
-    )
+    indicator_counts = {a.criteria_set_id: len(indicators_of(a.criteria_set)) for a in assessments}
     met: dict[int, list] = {a.pk: [] for a in assessments}
     for assessment_id, is_met in IndicatorResult.objects.filter(assessment__in=met).values_list(
         "assessment_id", "is_met"
@@ -291,7 +297,6 @@ class EntryItem:
     seen_version: int | None = None
 
 
-@transaction.atomic
 def save_entry(
     *,
     user: User,
@@ -321,7 +326,7 @@ def save_entries(
     locked = {
         a.pk: a
         for a in Assessment.objects.select_for_update(of=("self",))
-        .select_related("period", "commune__province__region")
+        .select_related("period", "criteria_set", "commune__province__region")
         .filter(pk__in=pks)
     }
     for item in items:
@@ -390,14 +395,17 @@ def save_entries(
             touched.add(assessment.pk)
         results.append(result)
     IndicatorResult.objects.bulk_create(created, batch_size=1000)
-    IndicatorResult.objects.bulk_update(
-        updated,
-        [*ENTRY_FIELDS, "computed_met", "computed_reason", "is_met", "updated_by", "updated_at"],
-        batch_size=1000,
-    )
+    fields = [*ENTRY_FIELDS, "computed_met", "computed_reason", "is_met", "updated_by"]
+    if len(updated) == 1:  # a form save: one plain UPDATE of a row checked above
+        result = updated[0]
+        IndicatorResult.objects.filter(pk=result.pk).update_checked_rows(
+            **{name: getattr(result, name) for name in fields}, updated_at=timezone.now()
+        )
+    else:
+        IndicatorResult.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=1000)
     Change.objects.bulk_create(changes, batch_size=1000)
     if touched:
-        Assessment.objects.filter(pk__in=touched).update(
+        Assessment.objects.filter(pk__in=touched).update_checked_rows(
             version=F("version") + 1, updated_at=timezone.now()
         )
         for pk in touched:
