@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db import connection, transaction
+from django.db.models import Count, F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,19 +55,9 @@ class VersionConflict(Exception):
         )
 
 
-_INDICATORS: dict[tuple, list[Indicator]] = {}
-
-
 def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
-    """The set's indicators in order, with what deciding them needs.
-
-    An active or retired set can no longer change (only drafts can), so its indicators are kept
-    in memory after the first read; a draft's are read every time.
-    """
-    key = (criteria_set.pk, criteria_set.updated_at)
-    if criteria_set.status != CriteriaSet.Status.DRAFT and key in _INDICATORS:
-        return _INDICATORS[key]
-    indicators = list(
+    """The set's indicators in order, with what deciding them needs."""
+    return list(
         Indicator.objects.filter(criterion__criteria_set=criteria_set)
         .select_related("criterion")
         .prefetch_related(
@@ -75,9 +65,6 @@ def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
         )
         .order_by("criterion__order", "order")
     )
-    if criteria_set.status != CriteriaSet.Status.DRAFT:
-        _INDICATORS[key] = indicators
-    return indicators
 
 
 # ---------------------------------------------------------------- creating assessments
@@ -210,7 +197,7 @@ def can_enter(user: User, assessment: Assessment) -> bool:
     return False
 
 
-def _record(
+def _change_row(
     assessment: Assessment,
     user: User,
     field: str,
@@ -219,19 +206,66 @@ def _record(
     *,
     indicator: Indicator | None = None,
     source: str = "form",
-) -> Change:
-    return Change(
-        assessment=assessment,
-        indicator=indicator,
-        field=field,
-        old=old,
-        new=new,
-        version=assessment.version,
-        state=assessment.state,
-        after_return=assessment.state == State.RETURNED or assessment.entry_reopened,
-        source=source,
-        actor=user,
+    at=None,
+) -> tuple:
+    """One history row, as values in the order of CHANGE_COLUMNS."""
+    return (
+        assessment.pk,
+        indicator.pk if indicator else None,
+        field,
+        old,
+        new,
+        assessment.version,
+        assessment.state,
+        assessment.state == State.RETURNED or assessment.entry_reopened,
+        source,
+        user.pk,
+        at or timezone.now(),
     )
+
+
+CHANGE_COLUMNS = ["assessment_id", "indicator_id", "field", "old", "new", "version", "state"]
+CHANGE_COLUMNS += ["after_return", "source", "actor_id", "at"]
+
+
+def _record(assessment: Assessment, user: User, field: str, old, new, **kwargs) -> Change:
+    """One history row as a Change, for a single save."""
+    return Change(
+        **dict(
+            zip(
+                CHANGE_COLUMNS,
+                _change_row(assessment, user, field, old, new, **kwargs),
+                strict=True,
+            )
+        )
+    )
+
+
+def _insert_changes(rows: list[tuple]) -> None:
+    """Write history rows. An Excel file writes tens of thousands: on PostgreSQL they go in
+    multi-row INSERTs built by psycopg2, without building a model instance and preparing each
+    field (most of bulk_create's time); the rows are the same as bulk_create's."""
+    if connection.vendor != "postgresql" or len(rows) < 1000:
+        Change.objects.bulk_create(
+            (Change(**dict(zip(CHANGE_COLUMNS, row, strict=True))) for row in rows),
+            batch_size=1000,
+        )
+        return
+    from psycopg2.extras import Json, execute_values
+
+    def json_or_null(value):
+        return None if value is None else Json(value)
+
+    values = [(*row[:3], json_or_null(row[3]), json_or_null(row[4]), *row[5:]) for row in rows]
+    columns = ", ".join(connection.ops.quote_name(name) for name in CHANGE_COLUMNS)
+    table = connection.ops.quote_name(Change._meta.db_table)
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO {table} ({columns}) VALUES %s",  # noqa: S608 - quoted constant names
+            values,
+            page_size=2000,
+        )
 
 
 def _bump(assessment: Assessment) -> None:
@@ -249,7 +283,14 @@ def _refresh_all_met_many(assessments: list[Assessment]) -> None:
     """Store whether every indicator of each assessment is met (None until all are decided)."""
     if not assessments:
         return
-    indicator_counts = {a.criteria_set_id: len(indicators_of(a.criteria_set)) for a in assessments}
+    indicator_counts = dict(
+        Indicator.objects.filter(
+            criterion__criteria_set__in={a.criteria_set_id for a in assessments}
+        )
+        .values("criterion__criteria_set")
+        .annotate(n=Count("pk"))
+        .values_list("criterion__criteria_set", "n")
+    )
     met: dict[int, list] = {a.pk: [] for a in assessments}
     for assessment_id, is_met in IndicatorResult.objects.filter(assessment__in=met).values_list(
         "assessment_id", "is_met"
@@ -355,6 +396,7 @@ def save_entries(
         )
     }
     results, created, updated, changes, touched = [], [], [], [], set()
+    now = timezone.now()
     for item in items:
         assessment, indicator, entry = locked[item.assessment.pk], item.indicator, item.entry
         result = existing.get((assessment.pk, indicator.pk))
@@ -380,7 +422,9 @@ def save_entries(
         if result.is_met != is_met:
             record.append(("is_met", result.is_met, is_met))
         changes += [
-            _record(assessment, user, name, old, new, indicator=indicator, source=source)
+            _change_row(
+                assessment, user, name, old, new, indicator=indicator, source=source, at=now
+            )
             for name, old, new in record
         ]
         for name, value in new_values.items():
@@ -403,7 +447,7 @@ def save_entries(
         )
     else:
         IndicatorResult.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=1000)
-    Change.objects.bulk_create(changes, batch_size=1000)
+    _insert_changes(changes)
     if touched:
         Assessment.objects.filter(pk__in=touched).update_checked_rows(
             version=F("version") + 1, updated_at=timezone.now()
