@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from assessments.models import (
@@ -201,14 +202,23 @@ def stamp() -> tuple:
 
     Every write to an assessment (an entry saved, a workflow step, a new assessment) sets its
     updated_at in the same transaction, editing or reorganising a commune sets the commune's,
-    and periods are few. Three index-backed queries, whatever the size of the country.
+    and periods are few. One round trip of index-backed sub-selects, whatever the country's size.
     """
-    assessments = Assessment.objects.aggregate(at=Max("updated_at"))
-    units = Commune.objects.aggregate(n=Count("pk"), at=Max("updated_at"))
-    periods = AssessmentPeriod.objects.aggregate(
-        n=Count("pk"), open=Count("pk", filter=Q(is_open=True)), last=Max("pk")
+    tables = {
+        "a": Assessment._meta.db_table,
+        "c": Commune._meta.db_table,
+        "p": AssessmentPeriod._meta.db_table,
+    }
+    quoted = {key: connection.ops.quote_name(name) for key, name in tables.items()}
+    template = (
+        "SELECT (SELECT MAX(updated_at) FROM {a}), (SELECT COUNT(*) FROM {c}), "
+        "(SELECT MAX(updated_at) FROM {c}), (SELECT COUNT(*) FROM {p}), "
+        "(SELECT COUNT(*) FROM {p} WHERE is_open), (SELECT MAX(id) FROM {p})"
     )
-    return (*assessments.values(), *units.values(), *periods.values())
+    sql = template.format(**quoted)  # quoted model table names only, no user input
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return tuple(cursor.fetchone())
 
 
 GROUPS = {
