@@ -203,10 +203,10 @@ def _cached(request: HttpRequest, parts: list, build) -> str:
 
 
 def _dashboard(request: HttpRequest, page: str, body: str, district=None) -> HttpResponse:
-    """Render a dashboard page around its (cached) body."""
-    form = ReportForm(request.GET or None, user=request.user, district=district)
+    """Render a dashboard page around its (cached) body; a cached body needs no form at all."""
 
     def build() -> str:
+        form = ReportForm(request.GET or None, user=request.user, district=district)
         context, _report_obj = _report(request, district, form)
         return render_to_string(body, context, request)
 
