@@ -124,21 +124,34 @@ class District(Unit):
         return self.valid_to is not None and self.valid_to < timezone.localdate()
 
 
-class CommuneQuerySet(ValidityQuerySet):
+def commune_scope(user, path: str = "") -> Q | None:
+    """The one rule of which communes a user may see, as a filter on the commune at `path`
+    ("" for a commune, "commune__" for what points at one). None: nothing at all."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Q()
+    if user.is_province_level:
+        return Q(**{f"{path}province_id": user.province_id})
+    if user.role == Role.COMMUNE_OFFICER:
+        return Q(**{f"{path}pk": user.commune_id})
+    if user.district_id:
+        return Q(**{f"{path}district_id": user.district_id})
+    return None
+
+
+class ScopedQuerySet(models.QuerySet):
+    scope_path = ""  # where the commune is, seen from the model
+
+    def in_scope_of(self, user):
+        scope = commune_scope(user, self.scope_path)
+        return self.none() if scope is None else self.filter(scope)
+
+
+class CommuneQuerySet(ValidityQuerySet, ScopedQuerySet):
     def for_user(self, user) -> CommuneQuerySet:
         """The communes a user may see, with their district and province."""
-        qs = self.select_related("district", "province", "successor")
-        if not user.is_authenticated:
-            return qs.none()
-        if user.is_superuser:
-            return qs
-        if user.is_province_level:
-            return qs.filter(province_id=user.province_id)
-        if user.role == Role.COMMUNE_OFFICER:
-            return qs.filter(pk=user.commune_id)
-        if user.district_id:
-            return qs.filter(district_id=user.district_id)
-        return qs.none()
+        return self.select_related("district", "province", "successor").in_scope_of(user)
 
     def in_district(self, district: District) -> CommuneQuerySet:
         return self.filter(district=district)
@@ -222,12 +235,12 @@ class Commune(Unit):
         return self.name
 
 
-class VillageQuerySet(models.QuerySet):
+class VillageQuerySet(ScopedQuerySet):
+    scope_path = "commune__"
+
     def for_user(self, user) -> VillageQuerySet:
         """The villages of the communes a user may see."""
-        return self.select_related("commune__district").filter(
-            commune__in=Commune.objects.for_user(user).values("pk")
-        )
+        return self.select_related("commune__district").in_scope_of(user)
 
 
 class Village(models.Model):
@@ -390,24 +403,14 @@ class AssessmentLocked(Exception):
     """A write was attempted on an approved assessment, or on a closed period."""
 
 
-class AssessmentQuerySet(models.QuerySet):
+class AssessmentQuerySet(ScopedQuerySet):
+    scope_path = "commune__"
+
     def for_user(self, user) -> AssessmentQuerySet:
         """The assessments of the communes a user may see, with what lists show beside them."""
-        qs = self.select_related(
+        return self.select_related(
             "commune__district", "commune__province__region", "criteria_set", "period"
-        )
-        # the same rules as Commune.objects.for_user, as direct joins
-        if not user.is_authenticated:
-            return qs.none()
-        if user.is_superuser:
-            return qs
-        if user.is_province_level:
-            return qs.filter(commune__province_id=user.province_id)
-        if user.role == Role.COMMUNE_OFFICER:
-            return qs.filter(commune_id=user.commune_id)
-        if user.district_id:
-            return qs.filter(commune__district_id=user.district_id)
-        return qs.none()
+        ).in_scope_of(user)
 
     def approved(self) -> AssessmentQuerySet:
         return self.filter(state=State.APPROVED)
