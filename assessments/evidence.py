@@ -10,14 +10,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .xls
-KINDS = {
-    "application/pdf": "PDF",
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
-    "application/x-ole-storage": "Word/Excel 97-2003",
-}
 
 
 def sniff(upload: IO[bytes]) -> str | None:

@@ -412,9 +412,6 @@ class AssessmentQuerySet(ScopedQuerySet):
             "commune__district", "commune__province__region", "criteria_set", "period"
         ).in_scope_of(user)
 
-    def approved(self) -> AssessmentQuerySet:
-        return self.filter(state=State.APPROVED)
-
     def update(self, **kwargs):
         # A bulk update may not touch approved assessments, except to move them out of approval
         # (the reopen service) — the same lock the services and the admin keep.

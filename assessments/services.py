@@ -275,10 +275,6 @@ def _bump(assessment: Assessment) -> None:
     assessment.version += 1
 
 
-def _refresh_all_met(assessment: Assessment) -> None:
-    _refresh_all_met_many([assessment])
-
-
 def _refresh_all_met_many(assessments: list[Assessment]) -> None:
     """Store whether every indicator of each assessment is met (None until all are decided)."""
     if not assessments:
@@ -460,20 +456,6 @@ def save_entries(
         for item in items:
             item.assessment.all_met = locked[item.assessment.pk].all_met
     return results
-
-
-def recompute(*, assessment: Assessment) -> None:
-    """Decide every result again (after the villages or the targets changed)."""
-    villages = list(assessment.commune.villages.filter(is_active=True))
-    region = region_for(assessment.commune)
-    indicators = {i.pk: i for i in indicators_of(assessment.criteria_set)}
-    for result in assessment.results.all():
-        decision = decide(indicators[result.indicator_id], region, villages, result.inputs)
-        result.computed_met, result.computed_reason = decision.met, decision.reason
-        result.is_met = result.override_met if result.override_met is not None else decision.met
-        result.save(update_fields=["computed_met", "computed_reason", "is_met"])
-    _refresh_all_met(assessment)
-    _bump(assessment)  # the stored results changed: caches keyed on versions must see it
 
 
 @transaction.atomic
