@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from criteria.workbooks import megabytes
+
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .xls
 
 
@@ -46,7 +48,7 @@ def check_evidence_file(upload) -> str:
     if upload.size > limit:
         raise ValidationError(
             _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": _mb(upload.size), "limit": _mb(limit)}
+            % {"size": megabytes(upload.size), "limit": megabytes(limit)}
         )
     if upload.size == 0:
         raise ValidationError(_("The file is empty."))
@@ -59,7 +61,3 @@ def check_evidence_file(upload) -> str:
             )
         )
     return content_type
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")

@@ -122,7 +122,7 @@ def check_xlsx_upload(upload: IO[bytes], *, size: int) -> None:
         raise WorkbookInvalid(
             [
                 _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": _megabytes(size), "limit": _megabytes(limit)}
+                % {"size": megabytes(size), "limit": megabytes(limit)}
             ]
         )
     upload.seek(0)
@@ -145,12 +145,13 @@ def check_xlsx_upload(upload: IO[bytes], *, size: int) -> None:
         raise WorkbookInvalid(
             [
                 _("The workbook unpacks to more than %(limit)s MB and is refused.")
-                % {"limit": _megabytes(settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)}
+                % {"limit": megabytes(settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)}
             ]
         )
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A size in MB with at most one decimal, for messages about upload limits."""
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
