@@ -378,9 +378,10 @@ class ReasonForm(forms.Form):
 class PeriodForm(forms.ModelForm):
     class Meta:
         model = AssessmentPeriod
-        fields = ["name", "year", "criteria_sets", "opens_on", "closes_on"]
+        fields = ["name", "year", "criteria_sets", "reference_date", "opens_on", "closes_on"]
         widgets = {
             "criteria_sets": forms.CheckboxSelectMultiple,
+            "reference_date": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
             "opens_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
             "closes_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
         }
@@ -389,8 +390,15 @@ class PeriodForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.province = province
         self.fields["criteria_sets"].queryset = CriteriaSet.objects.filter(status="active")
-        for name in ("opens_on", "closes_on"):
+        for name in ("reference_date", "opens_on", "closes_on"):
             self.fields[name].input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = AssessmentPeriod.objects.filter(province=self.instance.province, name=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("The province already has a period with this name."))
+        return name
 
     def clean(self):
         data = super().clean()

@@ -183,6 +183,13 @@ class Commune(Unit):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     is_extremely_difficult = models.BooleanField(_("extremely difficult (ĐBKK)"), default=False)
     is_border = models.BooleanField(_("border commune"), default=False)
+    is_safe_zone_poor = models.BooleanField(
+        _("safe-zone (ATK) commune of a poor district"),
+        default=False,
+        help_text=_(
+            "An ATK commune of a poor district, or of a district that left poverty in 2018–2020."
+        ),
+    )
     pilot_ntm_year = models.PositiveSmallIntegerField(
         _("pilot commune for NTM, target year"), null=True, blank=True
     )
@@ -366,6 +373,12 @@ class AssessmentPeriod(models.Model):
     criteria_sets = models.ManyToManyField(
         "criteria.CriteriaSet", verbose_name=_("criteria sets assessed")
     )
+    reference_date = models.DateField(
+        _("reference date"),
+        help_text=_(
+            "The units in force on this day are the ones scored and reported in this period."
+        ),
+    )
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
     is_open = models.BooleanField(
@@ -389,6 +402,15 @@ class AssessmentPeriod(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_districts(self) -> bool:
+        """Periods before the reform of 01/07/2025 keep their districts; later ones have none."""
+        return self.reference_date < DISTRICTS_ENDED
+
+
+# Vietnam's two-tier local government: no districts from this day on (Resolution 1672 and others).
+DISTRICTS_ENDED = datetime.date(2025, 7, 1)
 
 
 class State(models.TextChoices):
@@ -443,6 +465,11 @@ class Assessment(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     all_met = models.BooleanField(_("criterion met"), null=True)
     entry_reopened = models.BooleanField(_("entry reopened after the period closed"), default=False)
+    attention = models.TextField(
+        _("for the reviewer's attention"),
+        blank=True,
+        help_text=_("Set when something the result depends on changed after approval."),
+    )
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
     )
@@ -645,3 +672,102 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old} → {self.new}"
+
+
+# ---------------------------------------------------------------- groups, flags, reviewers
+
+
+class CommuneGroupAssignment(models.Model):
+    """A commune's group for a criteria set whose targets go by commune group.
+
+    Keyed by the set's code and the group's code, so that it holds for every version of the set.
+    """
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("commune"), on_delete=models.CASCADE, related_name="groupings"
+    )
+    set_code = models.SlugField(_("criteria set"), max_length=60)
+    group_code = models.SlugField(_("commune group"), max_length=60)
+    document = models.CharField(_("deciding document"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["set_code", "commune__sort_key"]
+        verbose_name = _("commune group of a commune")
+        verbose_name_plural = _("commune groups of communes")
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "set_code"], name="one_group_per_set"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune} · {self.set_code}: {self.group_code}"
+
+
+class CommuneFlagRecord(models.Model):
+    """Where a commune's flag came from: the deciding document and the dates it covers."""
+
+    class Flag(models.TextChoices):
+        DIFFICULT = "is_extremely_difficult", _("extremely difficult (ĐBKK)")
+        BORDER = "is_border", _("border commune")
+        SAFE_ZONE_POOR = "is_safe_zone_poor", _("safe-zone (ATK) commune of a poor district")
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("commune"), on_delete=models.CASCADE, related_name="flag_records"
+    )
+    flag = models.CharField(_("flag"), max_length=30, choices=Flag.choices)
+    value = models.BooleanField(_("value"))
+    document = models.CharField(_("deciding document"), max_length=200)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name = _("commune flag record")
+        verbose_name_plural = _("commune flag records")
+
+    def __str__(self) -> str:
+        return f"{self.commune} · {self.flag} = {self.value} ({self.document})"
+
+
+class ReviewAssignment(models.Model):
+    """Which communes a province reviewer appraises: a list of communes, or the whole province."""
+
+    reviewer = models.ForeignKey(
+        User,
+        verbose_name=_("reviewer"),
+        on_delete=models.CASCADE,
+        related_name="review_assignments",
+    )
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE)
+    commune = models.ForeignKey(
+        Commune,
+        verbose_name=_("commune"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("Empty: the whole province."),
+    )
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review assignment")
+        verbose_name_plural = _("review assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reviewer", "commune"],
+                condition=Q(commune__isnull=False),
+                name="review_assignment_commune_once",
+            ),
+            models.UniqueConstraint(
+                fields=["reviewer"],
+                condition=Q(commune__isnull=True),
+                name="review_assignment_province_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.commune or self.province}"

@@ -94,6 +94,7 @@ def import_district(communes: int) -> dict:
         name="Năm 2026 (thử tải)",
         defaults={
             "year": 2026,
+            "reference_date": datetime.date(2026, 1, 1),
             "opens_on": datetime.date(2026, 1, 1),
             "closes_on": datetime.date(2026, 12, 31),
             "is_open": True,

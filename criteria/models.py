@@ -94,6 +94,25 @@ class CriteriaSet(models.Model):
     legal_issuer = models.CharField(_("issuing body"), max_length=200, blank=True)
     legal_title = models.TextField(_("legal document title"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    to_confirm = models.BooleanField(
+        _("to confirm"),
+        default=False,
+        help_text=_("The set as a whole (for example its list of criteria) is not confirmed."),
+    )
+    to_confirm_note = models.TextField(_("what is to confirm"), blank=True)
+    special_region = models.ForeignKey(
+        Region,
+        verbose_name=_("special rule: targets of the region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Communes with one of the flags below use this region's targets."),
+    )
+    special_region_flags = models.JSONField(
+        _("special rule: commune flags"), default=list, blank=True
+    )
+    special_region_basis = models.TextField(_("special rule: legal basis"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
@@ -138,6 +157,7 @@ class CommuneGroup(models.Model):
     )
     code = models.SlugField(_("code"), max_length=60)
     name = models.CharField(_("name"), max_length=200)
+    definition = models.TextField(_("definition"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -177,6 +197,8 @@ class Criterion(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=300)
+    to_confirm = models.BooleanField(_("to confirm"), default=False)
+    to_confirm_note = models.TextField(_("what is to confirm"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -219,6 +241,7 @@ class Indicator(models.Model):
         default=Comparison.AT_LEAST,
         help_text=_("How a number, a percentage or a share of villages meets its threshold."),
     )
+    source = models.CharField(_("source"), max_length=300, blank=True)
     to_confirm = models.BooleanField(_("to confirm"), default=False)
     to_confirm_note = models.TextField(_("what is to confirm"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -268,6 +291,7 @@ class Condition(models.Model):
     threshold = models.DecimalField(
         _("threshold"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    source = models.CharField(_("source"), max_length=300, blank=True)
     to_confirm = models.BooleanField(_("to confirm"), default=False)
     to_confirm_note = models.TextField(_("what is to confirm"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -306,6 +330,9 @@ class Target(models.Model):
         _("threshold"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     text = models.CharField(_("target"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    to_confirm = models.BooleanField(_("to confirm"), default=False)
+    to_confirm_note = models.TextField(_("what is to confirm"), blank=True)
 
     class Meta:
         verbose_name = _("target")

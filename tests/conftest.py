@@ -22,6 +22,13 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Accounts made by tests hash with MD5: PBKDF2 costs about half a second a hash here.
+    Tests of hashing itself set PASSWORD_HASHERS back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Templates resolve {% static %} without a collectstatic run."""
     settings.STORAGES = {
@@ -158,7 +165,7 @@ def lang_son(db) -> Province:
     return Province.objects.get(code="20")
 
 
-def make_period(province, sets, *, name="Năm 2025", year=2025, is_open=True):
+def make_period(province, sets, *, name="Năm 2025", year=2025, is_open=True, reference_date=None):
     import datetime
 
     from assessments.models import AssessmentPeriod
@@ -167,6 +174,7 @@ def make_period(province, sets, *, name="Năm 2025", year=2025, is_open=True):
         province=province,
         name=name,
         year=year,
+        reference_date=reference_date or datetime.date(year, 1, 1),
         opens_on=datetime.date(year, 1, 1),
         closes_on=datetime.date(year, 12, 31),
         is_open=is_open,

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             name="Năm 2025",
             defaults={
                 "year": 2025,
+                "reference_date": datetime.date(2025, 3, 1),
                 "opens_on": datetime.date(2025, 1, 1),
                 "closes_on": datetime.date(2026, 12, 31),
                 "is_open": True,

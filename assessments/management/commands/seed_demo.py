@@ -64,6 +64,7 @@ class Command(BaseCommand):
                 name=name,
                 defaults={
                     "year": year,
+                    "reference_date": datetime.date(year, 3, 1),
                     "opens_on": datetime.date(year, 1, 1),
                     "closes_on": datetime.date(year + 1, 12, 31),
                     "is_open": is_open,

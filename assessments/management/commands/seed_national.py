@@ -85,6 +85,7 @@ class Command(BaseCommand):
                     province=province,
                     name=f"Năm {year}",
                     year=year,
+                    reference_date=datetime.date(year, 1, 1),
                     opens_on=datetime.date(year, 1, 1),
                     closes_on=datetime.date(year, 12, 31),
                     is_open=year == years[-1],
