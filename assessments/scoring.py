@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from criteria.models import Condition, Indicator, Target
 
@@ -41,12 +42,13 @@ def region_for(commune) -> str | None:
 
 
 def _number(value: Any) -> Decimal | None:
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None
 
 
 def _reaches(value: Decimal, threshold: Decimal, comparison: str) -> bool:
@@ -61,8 +63,37 @@ def _comparison_sign(comparison: str) -> str:
     return "≤" if comparison == Indicator.Comparison.AT_MOST else "≥"
 
 
+def is_share(indicator: Indicator, condition: Condition | None = None) -> bool:
+    """Whether a number entered for the indicator, or for one of its conditions, is a share (%).
+
+    A condition has no unit of its own: the sets mark a share condition with "%" in its text
+    ("Tỷ lệ hồ sơ công việc được xử lý trên môi trường mạng (%)").
+    """
+    if condition is None:
+        return indicator.value_type == Indicator.ValueType.PERCENTAGE
+    return indicator.value_type == Indicator.ValueType.PERCENTAGE or "%" in condition.text
+
+
+def impossible_number(number: Decimal, *, share: bool) -> str | None:
+    """Why a number cannot be an answer (a share outside 0–100, a negative count), or None.
+
+    The form, the Excel import and the decision share this rule.
+    """
+    if share and not 0 <= number <= 100:
+        return _("%(value)s%% is not possible: a share is between 0 and 100%%.") % {
+            "value": _fmt(number)
+        }
+    if number < 0:
+        return _("%(value)s is not possible: a count cannot be below 0.") % {"value": _fmt(number)}
+    return None
+
+
 def condition_holds(condition: Condition, value: Any, comparison: str) -> bool | None:
-    """A condition's answer: a tick, or a number against the condition's threshold."""
+    """A condition's answer: yes (True), no (False), or not entered yet (None).
+
+    A condition with a threshold is answered by a number compared with the threshold; any
+    other condition by True or False. A missing key, None or "" is "not entered yet", never no.
+    """
     if condition.threshold is not None:
         number = _number(value)
         return None if number is None else _reaches(number, condition.threshold, comparison)
@@ -72,7 +103,11 @@ def condition_holds(condition: Condition, value: Any, comparison: str) -> bool |
 
 
 def _missing_groups(conditions: list[Condition], answers: dict, comparison: str):
-    """(unanswered, failed) lists of labels: a condition's text, or its alternatives' group."""
+    """(unanswered, failed) lists of labels: a condition's text, or its alternatives' group.
+
+    A group of alternatives fails only when every alternative is answered no; while one of
+    them is not entered yet and none is yes, the group is unanswered.
+    """
     unanswered, failed = [], []
     groups: dict[str, list[bool | None]] = {}
     for condition in conditions:
@@ -93,9 +128,39 @@ def _missing_groups(conditions: list[Condition], answers: dict, comparison: str)
     return unanswered, failed
 
 
+def _impossible_answers(indicator: Indicator, conditions: list[Condition], inputs: dict):
+    """Labelled reasons why numbers in the entry cannot be right (stored before the checks)."""
+    problems = []
+    if indicator.value_type in (Indicator.ValueType.NUMBER, Indicator.ValueType.PERCENTAGE):
+        number = _number(inputs.get("value"))
+        problem = number is not None and impossible_number(number, share=is_share(indicator))
+        return [problem] if problem else []
+    answers = inputs.get("conditions") or {}
+    rows = [answers, *(inputs.get("villages") or {}).values()]
+    for condition in conditions:
+        if condition.threshold is None:
+            continue
+        for row in rows:
+            number = _number((row or {}).get(condition.code))
+            problem = number is not None and impossible_number(
+                number, share=is_share(indicator, condition)
+            )
+            if problem:
+                problems.append(f"{condition.text}: {problem}")
+                break
+    return problems
+
+
 def decide(indicator: Indicator, region_code: str | None, villages: list, inputs: dict) -> Decision:
     target = target_for(indicator, region_code)
     value_type = indicator.value_type
+    conditions = list(indicator.conditions.all())
+    if value_type != Indicator.ValueType.YES_NO:
+        impossible = _impossible_answers(indicator, conditions, inputs)
+        if impossible:
+            return Decision(
+                None, _("Not decided: %(problems)s") % {"problems": " ".join(impossible)}
+            )
     if value_type == Indicator.ValueType.YES_NO:
         value = inputs.get("value")
         if value is None:
@@ -118,7 +183,6 @@ def decide(indicator: Indicator, region_code: str | None, villages: list, inputs
         return Decision(
             met, (_("Met: %(why)s.") if met else _("Not met: %(why)s.")) % {"why": words}
         )
-    conditions = list(indicator.conditions.all())
     commune_conditions = [c for c in conditions if c.scope == Condition.Scope.COMMUNE]
     answers = inputs.get("conditions") or {}
     unanswered, failed = _missing_groups(commune_conditions, answers, indicator.comparison)
@@ -128,11 +192,14 @@ def decide(indicator: Indicator, region_code: str | None, villages: list, inputs
 
 
 def _checklist_decision(total: int, unanswered: list[str], failed: list[str]) -> Decision:
+    """All conditions must hold: one answered no decides "not met"; a gap leaves it undecided."""
     if failed:
-        return Decision(
-            False,
-            _("Not met: %(conditions)s.") % {"conditions": "; ".join(failed)},
-        )
+        reason = _("Not met: %(conditions)s.") % {"conditions": "; ".join(failed)}
+        if unanswered:
+            reason += " " + _("Still to enter: %(conditions)s.") % {
+                "conditions": "; ".join(unanswered)
+            }
+        return Decision(False, reason)
     if unanswered:
         return Decision(
             None, _("Still to enter: %(conditions)s.") % {"conditions": "; ".join(unanswered)}
@@ -141,6 +208,12 @@ def _checklist_decision(total: int, unanswered: list[str], failed: list[str]) ->
 
 
 def _village_decision(indicator, target, villages, inputs, unanswered, failed) -> Decision:
+    """The share of villages meeting their conditions against the target share.
+
+    Each village passes (every condition or group holds), fails (one is answered no) or is
+    undecided (nothing answered no, something not entered yet). Undecided villages are named
+    as such; the indicator is decided only when it comes out the same whichever way they go.
+    """
     village_conditions = [
         c for c in indicator.conditions.all() if c.scope == Condition.Scope.VILLAGE
     ]
@@ -148,28 +221,38 @@ def _village_decision(indicator, target, villages, inputs, unanswered, failed) -
         return Decision(None, _("The commune has no villages yet: add them on the commune's page."))
     grid = inputs.get("villages") or {}
     lacking: dict[str, list[str]] = {}
-    passing, blank = 0, []
+    passing, undecided = 0, []
     for village in villages:
         answers = grid.get(str(village.pk)) or {}
         v_unanswered, v_failed = _missing_groups(village_conditions, answers, indicator.comparison)
-        if v_unanswered and not v_failed and not any(answers.values()):
-            blank.append(village.name)
-            continue
-        for label in v_failed + v_unanswered:
-            lacking.setdefault(label, []).append(village.name)
-        if not v_failed and not v_unanswered:
+        if v_failed:
+            for label in v_failed:
+                lacking.setdefault(label, []).append(village.name)
+        elif v_unanswered:
+            undecided.append(village.name)
+        else:
             passing += 1
     total = len(villages)
     threshold = target.threshold if target and target.threshold is not None else Decimal(100)
     # shares are compared as percentages with two decimals: 2 of 3 villages is 66.67%
-    share = _percent(passing, total)
+    if_none_pass = _reaches(_percent(passing, total), threshold, indicator.comparison)
+    if_all_pass = _reaches(
+        _percent(passing + len(undecided), total), threshold, indicator.comparison
+    )
     shortfalls = [
         _("%(n)s/%(total)s villages lack %(what)s (%(names)s)")
         % {"n": len(names), "total": total, "what": what, "names": ", ".join(names)}
         for what, names in lacking.items()
     ]
-    if failed:
-        shortfalls.insert(0, "; ".join(failed))
+    if undecided:
+        shortfalls.append(
+            ngettext(
+                "not fully entered for %(n)s village (%(names)s)",
+                "not fully entered for %(n)s villages (%(names)s)",
+                len(undecided),
+            )
+            % {"n": len(undecided), "names": ", ".join(undecided)}
+        )
     summary = _(
         "%(passing)s/%(total)s villages meet the conditions (target %(sign)s %(threshold)s%%)"
     ) % {
@@ -178,29 +261,21 @@ def _village_decision(indicator, target, villages, inputs, unanswered, failed) -
         "sign": _comparison_sign(indicator.comparison),
         "threshold": _fmt(threshold),
     }
-    if blank:
-        shortfalls.append(
-            _("no data yet for %(n)s villages (%(names)s)")
-            % {"n": len(blank), "names": ", ".join(blank)}
-        )
     if failed:
-        return Decision(False, _("Not met: %(detail)s.") % {"detail": "; ".join(shortfalls)})
-    if _reaches(share, threshold, indicator.comparison) and not unanswered:
-        return Decision(True, _("Met: %(summary)s.") % {"summary": summary})
-    if not _could_still_reach(passing, len(blank), total, threshold):
         return Decision(
-            False,
-            _("Not met: %(summary)s; %(detail)s.")
-            % {"summary": summary, "detail": "; ".join(shortfalls)},
+            False, _("Not met: %(detail)s.") % {"detail": "; ".join([*failed, *shortfalls])}
+        )
+    if if_none_pass and if_all_pass and not unanswered:
+        # the undecided villages cannot change the result, but the officer should see them
+        detail = [summary, *shortfalls[len(lacking) :]]
+        return Decision(True, _("Met: %(summary)s.") % {"summary": "; ".join(detail)})
+    if not if_none_pass and not if_all_pass:
+        return Decision(
+            False, _("Not met: %(detail)s.") % {"detail": "; ".join([summary, *shortfalls])}
         )
     if unanswered:
         shortfalls.append(_("still to enter: %(c)s") % {"c": "; ".join(unanswered)})
     return Decision(None, _("Not decided yet: %(detail)s.") % {"detail": "; ".join(shortfalls)})
-
-
-def _could_still_reach(passing: int, blank: int, total: int, threshold: Decimal) -> bool:
-    """Whether villages without data could still lift the share to the threshold."""
-    return _percent(passing + blank, total) >= threshold
 
 
 def _percent(part: int, total: int) -> Decimal:
