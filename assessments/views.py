@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 
 from django.contrib import messages
@@ -16,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from criteria import xlsx
 from criteria.models import Indicator
-from criteria.views import XLSX
 from criteria.workbooks import WorkbookInvalid
 
 from . import excel_entry, services
@@ -760,9 +759,7 @@ def excel_template(request: HttpRequest, pk: int) -> FileResponse:
         district=district, period=period, criteria_set=criteria_set, communes=communes
     )
     filename = f"Mẫu nhập liệu - {district.name} - {period.name}.xlsx"
-    return FileResponse(
-        io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX
-    )
+    return xlsx.download(content, filename)
 
 
 def excel_upload(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
@@ -11,13 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import services, xlsx
 from .forms import CriteriaSetImportForm
 from .models import CriteriaSet, Region
 from .specs import SetLocked, save_spec, spec_from_set
 from .workbooks import export_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 can_manage = permission_required("criteria.change_criteriaset", raise_exception=True)
 
 
@@ -77,9 +74,7 @@ def set_export(request: HttpRequest, pk: int) -> FileResponse:
     content = export_workbook(spec_from_set(criteria_set))
     today = timezone.localdate().strftime("%d-%m-%Y")
     filename = f"Bộ tiêu chí {criteria_set.code} phiên bản {criteria_set.version} {today}.xlsx"
-    return FileResponse(
-        io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX
-    )
+    return xlsx.download(content, filename)
 
 
 @can_manage

@@ -9,7 +9,6 @@ the file format and stay Vietnamese whatever the interface language.
 from __future__ import annotations
 
 import datetime
-import io
 import zipfile
 from collections.abc import Iterable
 from decimal import InvalidOperation
@@ -17,12 +16,15 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from . import xlsx
 from .models import Condition, CriteriaSet, Indicator, Region
 from .specs import canonical_number
+from .xlsx import WorkbookInvalid
+from .xlsx import cell_text as _text
 
 META_SHEET, GROUPS_SHEET, ROWS_SHEET = "Bộ tiêu chí", "Nhóm xã", "Chỉ tiêu"
 
@@ -99,14 +101,6 @@ COMPARISON_LABELS = {
 SCOPE_LABELS = {Condition.Scope.COMMUNE: "Xã", Condition.Scope.VILLAGE: "Từng thôn"}
 YES = "Có"
 TARGET_SEPARATOR = " | "
-
-
-class WorkbookInvalid(Exception):
-    """The workbook cannot be imported; `errors` lists every problem in Vietnamese."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- uploads
@@ -265,14 +259,13 @@ def export_workbook(spec: dict) -> bytes:
     regions = list(Region.objects.all())
     wb = Workbook()
     bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
 
     meta = wb.active
     meta.title = META_SHEET
-    meta.append(["Trường", "Giá trị"])
+    xlsx.append_header(meta, ["Trường", "Giá trị"])
     for label, value in spec_to_meta(spec):
-        meta.append([label, value])
+        xlsx.append(meta, [label, value])
     meta.column_dimensions["A"].width = 28
     meta.column_dimensions["B"].width = 90
     for cell in meta["B"]:
@@ -280,31 +273,29 @@ def export_workbook(spec: dict) -> bytes:
         if isinstance(cell.value, datetime.date):
             cell.number_format = "DD/MM/YYYY"
         elif isinstance(cell.value, str):
-            cell.number_format = "@"
+            cell.number_format = "@"  # what is typed over it later stays text too
 
     groups = wb.create_sheet(GROUPS_SHEET)
-    groups.append(["Mã", "Tên"])
+    xlsx.append_header(groups, ["Mã", "Tên"])
     for group in spec["commune_groups"]:
-        groups.append([group["code"], group["name"]])
+        xlsx.append(groups, [group["code"], group["name"]])
 
     sheet = wb.create_sheet(ROWS_SHEET)
     header, rows = spec_to_rows(spec, regions)
-    sheet.append(header)
+    xlsx.append_header(sheet, header)
     for values in rows:
-        sheet.append(values)
+        xlsx.append(sheet, values)
     widths = {"A": 14, "B": 9, "C": 50, "D": 60, "E": 40, "F": 22, "M": 40}
     for index in range(1, len(header) + 1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = widths.get(letter, 16)
     for ws in (meta, groups, sheet):
-        for cell in ws[1]:
-            cell.font, cell.fill, cell.alignment = bold, header_fill, wrap
         ws.freeze_panes = "A2"
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
             cell.alignment = wrap
             if isinstance(cell.value, str):
-                cell.number_format = "@"  # user text stays text, never a formula
+                cell.number_format = "@"  # what is typed over it later stays text too
         if line[0].value in (ROW_GROUP, ROW_CRITERION):
             for cell in line:
                 cell.font = bold
@@ -313,9 +304,7 @@ def export_workbook(spec: dict) -> bytes:
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 # ---------------------------------------------------------------- sheets → spec
@@ -326,35 +315,23 @@ def read_workbook(upload: IO[bytes]) -> dict:
 
     The caller has already passed the upload through check_xlsx_upload.
     """
+    wb = xlsx.open_upload(upload)
     try:
-        wb = load_workbook(upload, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of error for a damaged file
-        raise WorkbookInvalid(
-            [_("The file could not be read as an Excel workbook. Save it as .xlsx and try again.")]
-        ) from None
-    try:
-        missing = [name for name in (META_SHEET, ROWS_SHEET) if name not in wb.sheetnames]
-        if missing:
-            raise WorkbookInvalid(
-                [
-                    _("The workbook has no sheet named «%(sheet)s».") % {"sheet": name}
-                    for name in missing
-                ]
-            )
+        xlsx.require_sheets(wb, (META_SHEET, ROWS_SHEET))
         meta = {
             (label.strip() if isinstance(label, str) else label): (row_no, value)
             for row_no, (label, value, *_rest) in enumerate(
-                _padded(wb[META_SHEET].iter_rows(min_row=2, values_only=True), 2), start=2
+                _padded(xlsx.sheet_rows(wb[META_SHEET], min_row=2), 2), start=2
             )
         }
         commune_groups = []
         if GROUPS_SHEET in wb.sheetnames:
             for row_no, (code, name, *_rest) in enumerate(
-                _padded(wb[GROUPS_SHEET].iter_rows(min_row=2, values_only=True), 2), start=2
+                _padded(xlsx.sheet_rows(wb[GROUPS_SHEET], min_row=2), 2), start=2
             ):
                 if code is not None or name is not None:
                     commune_groups.append((row_no, code, name))
-        rows_iter = wb[ROWS_SHEET].iter_rows(values_only=True)
+        rows_iter = xlsx.sheet_rows(wb[ROWS_SHEET])
         header = list(next(rows_iter, ()))
         rows = list(enumerate(rows_iter, start=2))
     finally:
@@ -365,14 +342,6 @@ def read_workbook(upload: IO[bytes]) -> dict:
 def _padded(rows: Iterable[tuple], width: int) -> Iterable[tuple]:
     for row in rows:
         yield tuple(row) + (None,) * (width - len(row))
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _choice(value: Any, labels: dict) -> str | None:

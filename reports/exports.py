@@ -8,7 +8,6 @@ landscape, one page wide, with the header rows repeated and page numbers in the 
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessments.models import State
+from criteria import xlsx
+from criteria.xlsx import HEADER_FILL
 
 from .rollups import CommuneLine, Gap, Row
 
@@ -33,7 +34,6 @@ THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MET_FILL = PatternFill("solid", fgColor="C6EFCE")
 NOT_MET_FILL = PatternFill("solid", fgColor="FFC7CE")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
@@ -62,7 +62,8 @@ class Report:
 
 
 class SheetWriter:
-    """Appends styled rows to a write-only sheet; user text always goes in as text."""
+    """Appends styled rows to a write-only sheet; every value goes through `xlsx.cell`, so user
+    text always goes in as text."""
 
     def __init__(self, workbook: Workbook, title: str, widths: list[float]):
         self.workbook = workbook
@@ -118,14 +119,13 @@ class SheetWriter:
         number_format: str | None = None,
         italic=False,
     ) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value=value)
         fmt = "General"
         if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever the text starts with
             fmt = "@"
         elif isinstance(value, Decimal):
-            cell.value = float(value)
+            value = float(value)
             fmt = number_format or "0.0"
+        cell = xlsx.cell(self.ws, value)  # text stays text, whatever it starts with
         name = self._style(bold, size, italic, align, border, fill, fmt)
         array = self.arrays.get(name)
         if array is None:
@@ -138,7 +138,7 @@ class SheetWriter:
         return cell
 
     def append(self, cells: Iterable) -> None:
-        self.ws.append(list(cells))
+        xlsx.append(self.ws, cells)
         self.row += 1
 
     def title_block(self, report: Report, subtitle: str) -> None:
@@ -358,6 +358,4 @@ def build_workbook(report: Report) -> bytes:
     write_summary(wb, report)
     write_detail(wb, report)
     write_gaps(wb, report)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)

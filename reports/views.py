@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 
 from django import forms
 from django.core.cache import cache
@@ -27,6 +26,7 @@ from assessments.models import (
 )
 from assessments.scoring import region_for, target_for
 from assessments.services import indicators_of as indicators_with_targets
+from criteria import xlsx
 from criteria.models import CriteriaSet
 
 from .exports import Report, build_workbook
@@ -40,7 +40,6 @@ from .rollups import (
     stamp,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
@@ -232,12 +231,7 @@ def _download(report: Report, district: District | None) -> FileResponse:
     today = timezone.localdate().strftime("%d-%m-%Y")
     where = district.name if district else report.province_name
     filename = f"Báo cáo tiêu chí 8 - {where} - {report.period_name} - {today}.xlsx"
-    return FileResponse(
-        io.BytesIO(build_workbook(report)),
-        as_attachment=True,
-        filename=filename,
-        content_type=XLSX,
-    )
+    return xlsx.download(build_workbook(report), filename)
 
 
 def province_export(request: HttpRequest) -> HttpResponse:
