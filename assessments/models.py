@@ -334,10 +334,10 @@ class User(AbstractUser):
         return self.commune or self.district or self.province
 
     def can_edit_commune(self, commune: Commune) -> bool:
-        """May change a commune's flags and villages (the commune is already in scope)."""
-        if self.is_superuser or self.role == Role.PROVINCE_ADMIN:
-            return True
-        return self.role == Role.DISTRICT_OFFICER and commune.district_id == self.district_id
+        """May change a commune's flags, group and villages (see assessments.workflow)."""
+        from .workflow import may_edit_commune
+
+        return may_edit_commune(self, commune)
 
     @property
     def can_manage_users(self) -> bool:
@@ -431,7 +431,10 @@ class AssessmentQuerySet(ScopedQuerySet):
     def for_user(self, user) -> AssessmentQuerySet:
         """The assessments of the communes a user may see, with what lists show beside them."""
         return self.select_related(
-            "commune__district", "commune__province__region", "criteria_set", "period"
+            "commune__district",
+            "commune__province__region",
+            "criteria_set__special_region",
+            "period",
         ).in_scope_of(user)
 
     def update(self, **kwargs):
@@ -494,6 +497,12 @@ class Assessment(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.state == State.APPROVED
+
+    def allowed_actions(self, user) -> frozenset[str]:
+        """What the user may do to this assessment now (see assessments.workflow)."""
+        from .workflow import allowed_actions
+
+        return allowed_actions(user, self)
 
     @property
     def accepts_entry(self) -> bool:

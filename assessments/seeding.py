@@ -21,6 +21,7 @@ from .models import (
     Assessment,
     AssessmentPeriod,
     Commune,
+    CommuneGroupAssignment,
     Evidence,
     IndicatorResult,
     State,
@@ -28,7 +29,7 @@ from .models import (
     User,
     Village,
 )
-from .scoring import decide, region_for
+from .scoring import decide, target_key
 from .services import indicators_of
 
 # The order a state is reached in, with the step that reaches it.
@@ -148,6 +149,11 @@ def seed_period(
     choices: the communes left "not started" stay so, and nothing is added.
     """
     indicators = indicators_of(criteria_set)
+    groups = dict(
+        CommuneGroupAssignment.objects.filter(
+            commune__in=communes, set_code=criteria_set.code
+        ).values_list("commune_id", "group_code")
+    )
     taken = set(
         Assessment.objects.filter(period=period, criteria_set=criteria_set).values_list(
             "commune_id", flat=True
@@ -166,7 +172,7 @@ def seed_period(
         if state is None:
             continue
         villages = villages_by_commune.get(commune.pk, [])
-        region = region_for(commune)
+        region = target_key(commune, criteria_set, groups.get(commune.pk))
         results = []
         for indicator in indicators:
             inputs = entry_for(indicator, villages, rng.random() < mix.pass_rate, rng)

@@ -22,19 +22,26 @@ from .models import (
     AssessmentPeriod,
     Change,
     Commune,
+    CommuneGroupAssignment,
     Evidence,
     IndicatorResult,
-    Role,
     State,
     Transition,
     User,
     Village,
 )
-from .scoring import decide, region_for
+from .scoring import TargetKey, decide, target_key
+from .workflow import (
+    Action,
+    WorkflowError,
+    can_create,
+    check_period,
+    creatable_communes,
+    next_state,
+    require,
+)
 
-
-class WorkflowError(Exception):
-    """The step is not allowed now; the message says why, in the user's language."""
+__all__ = ["WorkflowError"]  # raised by every service below; re-exported for callers
 
 
 class VersionConflict(Exception):
@@ -61,32 +68,55 @@ def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
         Indicator.objects.filter(criterion__criteria_set=criteria_set)
         .select_related("criterion")
         .prefetch_related(
-            "conditions", Prefetch("targets", queryset=Target.objects.select_related("region"))
+            "conditions",
+            Prefetch("targets", queryset=Target.objects.select_related("region", "commune_group")),
         )
         .order_by("criterion__order", "order")
     )
 
 
+def target_keys(assessments: list[Assessment]) -> dict[int, TargetKey]:
+    """Which targets apply to each assessment (region, special rule or commune group), with one
+    query for the communes' groups whatever the number of assessments."""
+    grouped = [a for a in assessments if a.criteria_set.target_basis == "commune_group"]
+    groups = {}
+    if grouped:
+        groups = {
+            (commune_id, set_code): group_code
+            for commune_id, set_code, group_code in CommuneGroupAssignment.objects.filter(
+                commune__in={a.commune_id for a in grouped},
+                set_code__in={a.criteria_set.code for a in grouped},
+            ).values_list("commune_id", "set_code", "group_code")
+        }
+    return {
+        a.pk: target_key(a.commune, a.criteria_set, groups.get((a.commune_id, a.criteria_set.code)))
+        for a in assessments
+    }
+
+
 # ---------------------------------------------------------------- creating assessments
 
 
-def _check_period(user: User, criteria_set: CriteriaSet, period: AssessmentPeriod) -> None:
-    if user.role not in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER) and not user.is_superuser:
-        raise WorkflowError(_("Only district and commune officers create assessments."))
-    if not period.is_open:
-        raise WorkflowError(_("The period %(period)s is closed.") % {"period": period})
-    if not period.criteria_sets.filter(pk=criteria_set.pk).exists():
-        raise WorkflowError(_("This set is not assessed in this period."))
-
-
-def _check_commune(commune: Commune, criteria_set: CriteriaSet) -> None:
+def _check_commune(
+    user: User, commune: Commune, criteria_set: CriteriaSet, period: AssessmentPeriod
+) -> None:
+    if not can_create(user, commune):
+        raise WorkflowError(
+            _("You cannot create an assessment for %(commune)s.") % {"commune": commune.name}
+        )
     if commune.kind != Commune.Kind.RURAL and not criteria_set.includes_urban_units:
         raise WorkflowError(
             _("%(set)s applies to xã only, not to %(commune)s.")
             % {"set": criteria_set.name, "commune": commune.name}
         )
-    if commune.has_ended:
-        raise WorkflowError(_("%(commune)s no longer exists.") % {"commune": commune.name})
+    on = period.reference_date
+    if (commune.valid_from and commune.valid_from > on) or (
+        commune.valid_to and commune.valid_to < on
+    ):
+        raise WorkflowError(
+            _("%(commune)s was not in force on %(date)s, the reference date of %(period)s.")
+            % {"commune": commune.name, "date": on.strftime("%d/%m/%Y"), "period": period}
+        )
 
 
 @transaction.atomic
@@ -97,8 +127,8 @@ def create_assessment(
     existing = Assessment.objects.filter(commune=commune, criteria_set=criteria_set, period=period)
     if existing.exists():
         return existing.get()
-    _check_period(user, criteria_set, period)
-    _check_commune(commune, criteria_set)
+    check_period(period, criteria_set)
+    _check_commune(user, commune, criteria_set, period)
     assessment = Assessment.objects.create(
         commune=commune, criteria_set=criteria_set, period=period, created_by=user
     )
@@ -109,11 +139,14 @@ def create_assessment(
 
 
 @transaction.atomic
-def create_for_district(
+def create_for_scope(
     *, user: User, criteria_set: CriteriaSet, period: AssessmentPeriod
 ) -> list[Assessment]:
-    """Drafts for every current xã of the officer's district that has none yet."""
-    communes = Commune.objects.for_user(user).current().order_by("sort_key")
+    """Drafts for every xã the user may create for (a province administrator: the province; a
+    district officer: the district) in force on the period's reference date, that has none."""
+    communes = creatable_communes(
+        user, Commune.objects.for_user(user).current(period.reference_date)
+    ).order_by("sort_key")
     if not criteria_set.includes_urban_units:
         communes = communes.rural()
     return create_assessments(
@@ -128,7 +161,7 @@ def create_assessments(
     """Drafts for those of the communes that have none yet in the period, in bulk."""
     if not communes:
         return []
-    _check_period(user, criteria_set, period)
+    check_period(period, criteria_set)
     have = set(
         Assessment.objects.filter(
             criteria_set=criteria_set, period=period, commune__in=communes
@@ -137,7 +170,7 @@ def create_assessments(
     created = []
     for commune in communes:
         if commune.pk not in have:
-            _check_commune(commune, criteria_set)
+            _check_commune(user, commune, criteria_set, period)
             created.append(
                 Assessment(
                     commune=commune, criteria_set=criteria_set, period=period, created_by=user
@@ -161,7 +194,7 @@ def _lock(assessment: Assessment, seen_version: int | None) -> Assessment:
     """The assessment row, locked for this transaction, checked against the version seen."""
     current = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("period", "criteria_set", "commune__province__region")
+        .select_related("period", "criteria_set__special_region", "commune__province__region")
         .get(pk=assessment.pk)
     )
     if seen_version is not None and current.version != seen_version:
@@ -174,27 +207,7 @@ def _check_entry(assessment: Assessment, user: User) -> None:
         raise AssessmentLocked(
             _("This assessment is approved and locked. A province reviewer can reopen it.")
         )
-    if not assessment.accepts_entry:
-        if assessment.state in (State.SUBMITTED, State.DISTRICT_REVIEW):
-            raise WorkflowError(
-                _("This assessment is waiting for review and cannot be changed now.")
-            )
-        raise WorkflowError(
-            _("The period is closed. A province reviewer can reopen this assessment for entry.")
-        )
-    if not can_enter(user, assessment):
-        raise WorkflowError(_("You cannot change this assessment."))
-
-
-def can_enter(user: User, assessment: Assessment) -> bool:
-    """Whether the user's role lets them enter results for this commune."""
-    if user.is_superuser:
-        return True
-    if user.role == Role.DISTRICT_OFFICER:
-        return assessment.commune.district_id == user.district_id
-    if user.role == Role.COMMUNE_OFFICER:
-        return assessment.commune_id == user.commune_id
-    return False
+    require(user, assessment, Action.ENTER)
 
 
 def _change_row(
@@ -363,7 +376,7 @@ def save_entries(
     locked = {
         a.pk: a
         for a in Assessment.objects.select_for_update(of=("self",))
-        .select_related("period", "criteria_set", "commune__province__region")
+        .select_related("period", "criteria_set__special_region", "commune__province__region")
         .filter(pk__in=pks)
     }
     for item in items:
@@ -385,6 +398,7 @@ def save_entries(
         ).order_by("sort_key", "pk"):
             for pk in commune_to_assessments[village.commune_id]:
                 villages_of[pk].append(village)
+    keys = target_keys(list(locked.values()))
     existing = {
         (r.assessment_id, r.indicator_id): r
         for r in IndicatorResult.objects.filter(
@@ -400,9 +414,7 @@ def save_entries(
         if is_new:
             result = IndicatorResult(assessment=assessment, indicator=indicator)
         result.assessment = assessment
-        decision = decide(
-            indicator, region_for(assessment.commune), villages_of[assessment.pk], entry.inputs
-        )
+        decision = decide(indicator, keys[assessment.pk], villages_of[assessment.pk], entry.inputs)
         new_values = {
             "inputs": entry.inputs,
             "override_met": entry.override_met,
@@ -587,56 +599,36 @@ def _need_reason(reason: str, message: str) -> str:
 def submit(*, user: User, assessment: Assessment, seen_version: int | None = None) -> Assessment:
     """A district officer sends to the province; a commune officer sends to the district."""
     assessment = _lock(assessment, seen_version)
-    if assessment.state not in (State.DRAFT, State.RETURNED):
-        raise WorkflowError(_("Only a draft or a returned assessment can be submitted."))
-    if not can_enter(user, assessment):
-        raise WorkflowError(_("You cannot submit this assessment."))
+    rule = require(user, assessment, Action.SUBMIT)
     problems = missing_for_submission(assessment)
     if problems:
         raise WorkflowError(" ".join(problems))
-    to_state = State.DISTRICT_REVIEW if user.role == Role.COMMUNE_OFFICER else State.SUBMITTED
-    return _move(assessment, user, to_state, "submit")
-
-
-def _is_reviewer(user: User) -> bool:
-    return user.is_superuser or user.role == Role.PROVINCE_REVIEWER
+    return _move(assessment, user, next_state(rule, user, assessment), "submit")
 
 
 @transaction.atomic
 def forward(*, user: User, assessment: Assessment) -> Assessment:
     """The district verifies a commune's self-assessment and sends it to the province."""
     assessment = _lock(assessment, None)
-    if assessment.state != State.DISTRICT_REVIEW or user.role != Role.DISTRICT_OFFICER:
-        raise WorkflowError(_("Only the district can forward a commune's self-assessment."))
-    if assessment.commune.district_id != user.district_id:
-        raise WorkflowError(_("You cannot submit this assessment."))
-    return _move(assessment, user, State.SUBMITTED, "forward")
+    rule = require(user, assessment, Action.FORWARD)
+    return _move(assessment, user, next_state(rule, user, assessment), "forward")
 
 
 @transaction.atomic
 def return_assessment(*, user: User, assessment: Assessment, reason: str) -> Assessment:
-    """Send back with a reason: the province to the district, the district to the commune."""
+    """Send back with a reason: the province to the commune (or the district), the district to
+    the commune."""
     reason = _need_reason(reason, _("Write the reason for returning it, so it can be fixed."))
     assessment = _lock(assessment, None)
-    province_returns = assessment.state == State.SUBMITTED and _is_reviewer(user)
-    district_returns = (
-        assessment.state == State.DISTRICT_REVIEW
-        and user.role == Role.DISTRICT_OFFICER
-        and assessment.commune.district_id == user.district_id
-    )
-    if not (province_returns or district_returns):
-        raise WorkflowError(_("This assessment cannot be returned by you now."))
-    return _move(assessment, user, State.RETURNED, "return", reason)
+    rule = require(user, assessment, Action.RETURN)
+    return _move(assessment, user, next_state(rule, user, assessment), "return", reason)
 
 
 @transaction.atomic
 def approve(*, user: User, assessment: Assessment) -> Assessment:
     assessment = _lock(assessment, None)
-    if not _is_reviewer(user):
-        raise WorkflowError(_("Only a province reviewer can approve."))
-    if assessment.state != State.SUBMITTED:
-        raise WorkflowError(_("Only a submitted assessment can be approved."))
-    return _move(assessment, user, State.APPROVED, "approve")
+    rule = require(user, assessment, Action.APPROVE)
+    return _move(assessment, user, next_state(rule, user, assessment), "approve")
 
 
 @transaction.atomic
@@ -650,18 +642,15 @@ def reopen(*, user: User, assessment: Assessment, reason: str) -> Assessment:
     """A province reviewer unlocks an approved assessment, or opens one after the period closed."""
     reason = _need_reason(reason, _("Write the reason for reopening it."))
     assessment = _lock(assessment, None)
-    if not _is_reviewer(user):
-        raise WorkflowError(_("Only a province reviewer can reopen an assessment."))
-    if assessment.state == State.APPROVED or not assessment.period.is_open:
-        return _move(
-            assessment,
-            user,
-            State.RETURNED,
-            "reopen",
-            reason,
-            entry_reopened=not assessment.period.is_open,
-        )
-    raise WorkflowError(_("Only an approved assessment, or one in a closed period, is reopened."))
+    rule = require(user, assessment, Action.REOPEN)
+    return _move(
+        assessment,
+        user,
+        next_state(rule, user, assessment),
+        "reopen",
+        reason,
+        entry_reopened=not assessment.period.is_open,
+    )
 
 
 # ---------------------------------------------------------------- copying

@@ -19,7 +19,7 @@ from criteria import xlsx
 from criteria.models import Indicator
 from criteria.workbooks import WorkbookInvalid
 
-from . import excel_entry, services
+from . import excel_entry, services, workflow
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
@@ -47,7 +47,8 @@ from .models import (
     User,
     Village,
 )
-from .scoring import region_for, target_for
+from .scoring import target_for
+from .workflow import Action
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -300,7 +301,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """The communes in the user's scope with their assessment's state and what is missing."""
     periods, period, sets, criteria_set = _period_and_set(request)
     district = None
-    communes = Commune.objects.for_user(request.user).current()
+    on = period.reference_date if period else None
+    communes = Commune.objects.for_user(request.user).current(on)
     if request.GET.get("district"):
         district = get_object_or_404(
             District.objects.for_user(request.user), pk=request.GET["district"]
@@ -318,11 +320,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "criteria_set": criteria_set,
         "rows": rows,
         "district": district,
-        "districts": District.objects.for_user(request.user).current()
-        if request.user.is_province_level
+        "districts": District.objects.for_user(request.user).current(on)
+        if request.user.is_province_level and period and period.has_districts
         else [],
-        "can_create": request.user.role in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER),
-        "is_reviewer": request.user.role == Role.PROVINCE_REVIEWER,
+        "can_create": workflow.may_create_any(request.user),
+        "can_create_all": workflow.may_create_in_bulk(request.user),
+        "is_reviewer": workflow.reviewer_filter(request.user) is not None,
         "submitted_count": sum(
             1 for r in rows if r["assessment"] and r["assessment"].state == State.SUBMITTED
         ),
@@ -403,7 +406,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
         AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
     )
     criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
-    if request.user.is_read_only:
+    if not workflow.can_create(request.user, commune):
         raise PermissionDenied
     try:
         assessment = services.create_assessment(
@@ -421,10 +424,10 @@ def assessment_create_all(request: HttpRequest) -> HttpResponse:
         AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
     )
     criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
-    if request.user.role != Role.DISTRICT_OFFICER:
+    if not workflow.may_create_in_bulk(request.user):
         raise PermissionDenied
     try:
-        created = services.create_for_district(
+        created = services.create_for_scope(
             user=request.user, criteria_set=criteria_set, period=period
         )
     except services.WorkflowError as error:
@@ -461,8 +464,9 @@ def assessment_page(
             Prefetch("evidence", queryset=Evidence.objects.select_related("added_by"))
         )
     }
-    editable = assessment.accepts_entry and services.can_enter(request.user, assessment)
-    region = region_for(assessment.commune)
+    allowed = assessment.allowed_actions(request.user)
+    editable = Action.ENTER in allowed
+    key = services.target_keys([assessment])[assessment.pk]
     sections = []
     for indicator in indicators:
         result = results.get(indicator.pk)
@@ -477,7 +481,7 @@ def assessment_page(
             {
                 "indicator": indicator,
                 "result": result,
-                "target": target_for(indicator, region),
+                "target": target_for(indicator, key),
                 "form": form,
                 "evidence": list(result.evidence.all()) if result else [],
             }
@@ -493,13 +497,14 @@ def assessment_page(
         "changes": assessment.changes.select_related("actor", "indicator")[:200],
         "conflict": conflict,
         "reason_form": ReasonForm(),
-        "can_submit": assessment.state in (State.DRAFT, State.RETURNED)
-        and services.can_enter(user, assessment),
-        "can_forward": assessment.state == State.DISTRICT_REVIEW
-        and user.role == Role.DISTRICT_OFFICER,
-        "can_review": assessment.state == State.SUBMITTED and user.role == Role.PROVINCE_REVIEWER,
-        "can_reopen": user.role == Role.PROVINCE_REVIEWER
-        and (assessment.state == State.APPROVED or not assessment.period.is_open),
+        "allowed": allowed,
+        "can_submit": Action.SUBMIT in allowed,
+        "submits_to_district": Action.SUBMIT in allowed
+        and workflow.submission_goes_to_district(user, assessment),
+        "can_forward": Action.FORWARD in allowed,
+        "can_return": Action.RETURN in allowed,
+        "can_review": Action.APPROVE in allowed,
+        "can_reopen": Action.REOPEN in allowed,
         "missing": services.missing_for_submission(assessment, indicators, results)
         if assessment.state in (State.DRAFT, State.RETURNED)
         else [],
@@ -513,7 +518,7 @@ def assessment_page(
 @require_POST
 def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
-    if not services.can_enter(request.user, assessment):
+    if not workflow.takes_part_in(request.user, assessment, Action.ENTER):
         raise PermissionDenied
     indicator = next(
         (i for i in services.indicators_of(assessment.criteria_set) if i.pk == indicator_pk), None
@@ -607,8 +612,14 @@ def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessments:assessment", pk=assessment_pk)
 
 
-def _workflow_step(request: HttpRequest, pk: int, step, success: str, **kwargs) -> HttpResponse:
+def _workflow_step(
+    request: HttpRequest, pk: int, action: str, step, success: str, **kwargs
+) -> HttpResponse:
+    """Take one workflow step: 403 for those who never take it, the reason in words for those
+    who may not take it now."""
     assessment = _assessment(request, pk)
+    if not workflow.takes_part_in(request.user, assessment, action):
+        raise PermissionDenied
     try:
         step(user=request.user, assessment=assessment, **kwargs)
     except (services.WorkflowError, AssessmentLocked) as error:
@@ -620,59 +631,72 @@ def _workflow_step(request: HttpRequest, pk: int, step, success: str, **kwargs) 
 
 @require_POST
 def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role not in (Role.DISTRICT_OFFICER, Role.COMMUNE_OFFICER):
-        raise PermissionDenied
-    return _workflow_step(request, pk, services.submit, _("The assessment was submitted."))
+    return _workflow_step(
+        request, pk, Action.SUBMIT, services.submit, _("The assessment was submitted.")
+    )
 
 
 @require_POST
 def assessment_forward(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role != Role.DISTRICT_OFFICER:
-        raise PermissionDenied
     return _workflow_step(
-        request, pk, services.forward, _("The assessment was sent to the province.")
+        request,
+        pk,
+        Action.FORWARD,
+        services.forward,
+        _("The assessment was sent to the province."),
     )
 
 
 @require_POST
 def assessment_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role != Role.PROVINCE_REVIEWER:
-        raise PermissionDenied
     return _workflow_step(
-        request, pk, services.approve, _("The assessment was approved and is now locked.")
+        request,
+        pk,
+        Action.APPROVE,
+        services.approve,
+        _("The assessment was approved and is now locked."),
     )
+
+
+def _reason_step(request: HttpRequest, pk: int, action: str, step, success: str):
+    """A step that needs a written reason: read through the form (length, NUL characters)."""
+    form = ReasonForm(request.POST, reason_required=False)  # the service words a blank reason
+    if not form.is_valid():
+        assessment = _assessment(request, pk)
+        if not workflow.takes_part_in(request.user, assessment, action):
+            raise PermissionDenied
+        for error in form.errors.get("reason", []):
+            messages.error(request, error)
+        return redirect("assessments:assessment", pk=pk)
+    return _workflow_step(request, pk, action, step, success, reason=form.cleaned_data["reason"])
 
 
 @require_POST
 def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role not in (Role.PROVINCE_REVIEWER, Role.DISTRICT_OFFICER):
-        raise PermissionDenied
-    return _workflow_step(
+    return _reason_step(
         request,
         pk,
+        Action.RETURN,
         services.return_assessment,
         _("The assessment was returned with your reason."),
-        reason=request.POST.get("reason", ""),
     )
 
 
 @require_POST
 def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role != Role.PROVINCE_REVIEWER:
-        raise PermissionDenied
-    return _workflow_step(
+    return _reason_step(
         request,
         pk,
+        Action.REOPEN,
         services.reopen,
         _("The assessment was reopened for correction."),
-        reason=request.POST.get("reason", ""),
     )
 
 
 @require_POST
 def assessment_copy_previous(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk)
-    if not services.can_enter(request.user, assessment):
+    if not workflow.takes_part_in(request.user, assessment, Action.ENTER):
         raise PermissionDenied
     try:
         copied = services.copy_from_previous(user=request.user, assessment=assessment)
@@ -689,17 +713,18 @@ def assessment_copy_previous(request: HttpRequest, pk: int) -> HttpResponse:
 
 def approve_district(request: HttpRequest, pk: int) -> HttpResponse:
     """A reviewer approves every submitted assessment of a district, after confirming the list."""
-    if request.user.role != Role.PROVINCE_REVIEWER:
+    if workflow.reviewer_filter(request.user) is None:
         raise PermissionDenied
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
     _periods, period, _sets, criteria_set = _period_and_set(request)
-    submitted = list(
+    submitted = workflow.approvable(
+        request.user,
         Assessment.objects.for_user(request.user).filter(
             commune__district=district,
             period=period,
             criteria_set=criteria_set,
             state=State.SUBMITTED,
-        )
+        ),
     )
     if request.method == "POST":
         chosen = {int(x) for x in request.POST.getlist("assessment") if x.isdigit()}

@@ -37,8 +37,19 @@ def _plain_static_files(settings):
     }
 
 
-def make_user(username: str = "officer", *, perms: tuple[str, ...] = (), **fields) -> User:
+def make_user(
+    username: str = "officer",
+    *,
+    perms: tuple[str, ...] = (),
+    reviews_whole_province: bool = True,
+    **fields,
+) -> User:
+    """An account; a province reviewer is assigned the whole province unless told otherwise."""
     user = User.objects.create_user(username=username, password=PASSWORD, **fields)
+    if user.role == Role.PROVINCE_REVIEWER and user.province_id and reviews_whole_province:
+        from assessments.models import ReviewAssignment
+
+        ReviewAssignment.objects.create(reviewer=user, province_id=user.province_id)
     for perm in perms:
         app_label, codename = perm.split(".")
         user.user_permissions.add(
