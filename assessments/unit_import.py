@@ -1,7 +1,10 @@
-"""Administrative units from the statistics office's list, and the 2025 reorganisation.
+"""Administrative units from the statistics office's list, their history, and the 2025 reform.
 
 The list layout is the GSO's: "Mã TP, Tỉnh / Thành Phố, Mã QH, Quận Huyện, Mã PX, Phường Xã, Cấp"
-(the list after 01/07/2025 has no district columns). A file with any bad row imports nothing.
+(the list after 01/07/2025 has no district columns). A list describes the units in force on one
+day, and its rows are matched by code with the units in force that day: a code can name another
+unit before or after (05977, 06040). Units that ended before the list's day come from a file of
+ended units, each with its district and main successor. A file with any bad row imports nothing.
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ class UnitFileInvalid(Exception):
 
 @dataclass
 class Tally:
-    """Created / updated / unchanged counts for each kind of unit."""
+    """Created / updated / unchanged counts for each kind of unit, and what was renamed."""
 
     counts: dict[str, Counter] = field(default_factory=dict)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # code, old, new
+    started: list[tuple[str, str, datetime.date]] = field(default_factory=list)  # code, name, day
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += 1
@@ -180,6 +185,8 @@ def _apply(obj, values: dict, tally: Tally, kind: str, created: bool) -> None:
         return
     changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
     if changed:
+        if "name" in changed:
+            tally.renamed.append((obj.code, obj.name, changed["name"]))
         for k, v in changed.items():
             setattr(obj, k, v)
         obj.save()
@@ -188,19 +195,36 @@ def _apply(obj, values: dict, tally: Tally, kind: str, created: bool) -> None:
         tally.add(kind, "unchanged")
 
 
+def _in_force(units, on: datetime.date):
+    """The first of `units` in force on a day, or None (the Python twin of .current(on))."""
+    return next(
+        (
+            u
+            for u in units
+            if (u.valid_from is None or u.valid_from <= on)
+            and (u.valid_to is None or u.valid_to >= on)
+        ),
+        None,
+    )
+
+
 @transaction.atomic
 def import_units(
     rows: list[dict],
     *,
     region: Region | None = None,
     valid_from: datetime.date | None = None,
+    on: datetime.date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Tally:
-    """Create or update the units of clean rows; the same rows twice change nothing."""
+    """Create or update the units of clean rows, matched with the units in force on `on` (the
+    day the list describes, today by default); the same rows twice change nothing."""
+    on = on or timezone.localdate()
     tally = Tally()
     provinces: dict[str, Province] = {}
     districts: dict[str, District] = {}
-    current = {c.code: c for c in Commune.objects.filter(valid_to__isnull=True)}
+    current = {c.code: c for c in Commune.objects.current(on)}
+    _refuse_codes_held_by_later_units([r for r in rows if r["commune_code"] not in current], on)
     for index, row in enumerate(rows, start=1):
         code = row["province_code"]
         if code not in provinces:
@@ -240,6 +264,190 @@ def import_units(
         if progress:
             progress(index, len(rows))
     return tally
+
+
+def _refuse_codes_held_by_later_units(new_rows: list[dict], on: datetime.date) -> None:
+    """A list of an earlier day cannot add a unit under a code that a later unit holds now."""
+    held = {
+        c.code: c
+        for c in Commune.objects.filter(
+            valid_to__isnull=True, code__in=[r["commune_code"] for r in new_rows]
+        )
+    }
+    errors = [
+        _(
+            "Row %(row)s: the code %(code)s belongs to «%(name)s», in force from %(start)s; a list "
+            "of %(on)s cannot add another unit under it."
+        )
+        % {
+            "row": r["row"],
+            "code": r["commune_code"],
+            "name": held[r["commune_code"]].name,
+            "start": held[r["commune_code"]].valid_from.strftime("%d/%m/%Y"),
+            "on": on.strftime("%d/%m/%Y"),
+        }
+        for r in new_rows
+        if r["commune_code"] in held
+    ]
+    if errors:
+        raise UnitFileInvalid(errors)
+
+
+@transaction.atomic
+def refresh_names(rows: list[dict], *, valid_from: datetime.date) -> Tally | None:
+    """Correct the names of the units a reorganisation created (those in force from
+    `valid_from`) from a corrected list; None when it is not applied yet. Creates nothing."""
+    codes = [row["commune_code"] for row in rows]
+    units = {
+        c.code: c
+        for c in Commune.objects.filter(
+            valid_from=valid_from, code__in=codes, province__code=rows[0]["province_code"]
+        )
+    }
+    if not units:
+        return None
+    tally = Tally()
+    for row in rows:
+        if row["commune_code"] in units:
+            _apply(
+                units[row["commune_code"]], {"name": row["commune_name"]}, tally, "commune", False
+            )
+    return tally
+
+
+# ---------------------------------------------------------------- units that ended earlier
+
+ENDED_COLUMNS = {
+    "commune_code": "Mã PX",
+    "commune_name": "Phường Xã",
+    "district_code": "Mã QH",
+    "level": "Cấp",
+    "valid_to": "Hiệu lực đến",
+    "successor_code": "Mã PX kế thừa",
+    "source": "Nguồn",
+}
+
+
+def read_ended_units(path: Path) -> list[dict]:
+    """Rows of a file of ended units (the columns of ENDED_COLUMNS, plus "Cần xác nhận" for a
+    row whose facts are not all confirmed), checked; raises UnitFileInvalid listing bad rows."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ENDED_COLUMNS.values() if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UnitFileInvalid(
+                [
+                    _("Row 1: the columns %(missing)s are missing; the header must be: %(header)s.")
+                    % {"missing": ", ".join(missing), "header": ", ".join(ENDED_COLUMNS.values())}
+                ]
+            )
+        rows, errors = [], []
+        for number, raw in enumerate(reader, start=2):
+            row = {key: (raw[label] or "").strip() for key, label in ENDED_COLUMNS.items()}
+            problems = []
+            for key, width in (("commune_code", 5), ("district_code", 3), ("successor_code", 5)):
+                value = row[key].zfill(width) if row[key].isdigit() else row[key]
+                row[key] = value
+                if not (value.isdigit() and len(value) == width):
+                    problems.append(
+                        _("«%(column)s» must be a code of %(width)s digits, not «%(value)s»")
+                        % {"column": ENDED_COLUMNS[key], "width": width, "value": value}
+                    )
+            if not row["commune_name"]:
+                problems.append(
+                    _("«%(column)s» is empty") % {"column": ENDED_COLUMNS["commune_name"]}
+                )
+            row["kind"] = LEVELS.get(row["level"].casefold())
+            if row["kind"] is None:
+                problems.append(
+                    _("«Cấp» must be Xã, Phường or Thị trấn, not «%(value)s»")
+                    % {"value": row["level"]}
+                )
+            try:
+                row["valid_to"] = datetime.date.fromisoformat(row["valid_to"])
+            except ValueError:
+                problems.append(
+                    _("«%(column)s» must be a date (YYYY-MM-DD), not «%(value)s»")
+                    % {"column": ENDED_COLUMNS["valid_to"], "value": row["valid_to"]}
+                )
+            if problems:
+                errors.append(
+                    _("Row %(row)s: %(problems)s.")
+                    % {"row": number, "problems": "; ".join(problems)}
+                )
+            rows.append({**row, "row": number})
+    if errors:
+        raise UnitFileInvalid(errors)
+    return rows
+
+
+@transaction.atomic
+def import_ended_units(rows: list[dict]) -> Tally:
+    """Record units that ended before the list in force, each under its district and pointing at
+    its main successor (the unit holding the successor code the day after it ended).
+
+    Matched by code and end date, so the same rows twice change nothing. When another unit holds
+    the ended unit's code from the day after (06040 passed from Xã Đại Đồng to Thị trấn Thất Khê
+    on 01/12/2024), that unit is marked in force from that day, so that a code names one unit on
+    any day. Works before and after later reorganisations.
+    """
+    districts = District.objects.in_bulk({r["district_code"] for r in rows}, field_name="code")
+    codes = {r["commune_code"] for r in rows} | {r["successor_code"] for r in rows}
+    by_code: dict[str, list[Commune]] = {}
+    for commune in Commune.objects.filter(code__in=codes).order_by("pk"):
+        by_code.setdefault(commune.code, []).append(commune)
+    errors, plans = [], []
+    for row in rows:
+        day_after = row["valid_to"] + datetime.timedelta(days=1)
+        district = districts.get(row["district_code"])
+        successor = _in_force(by_code.get(row["successor_code"], []), day_after)
+        if district is None:
+            errors.append(
+                _(
+                    "Row %(row)s: the district %(code)s is not loaded; import the list of "
+                    "units first."
+                )
+                % {"row": row["row"], "code": row["district_code"]}
+            )
+        if successor is None:
+            errors.append(
+                _("Row %(row)s: no unit with the code %(code)s was in force on %(date)s.")
+                % {
+                    "row": row["row"],
+                    "code": row["successor_code"],
+                    "date": day_after.strftime("%d/%m/%Y"),
+                }
+            )
+        plans.append((row, district, successor, day_after))
+    if errors:
+        raise UnitFileInvalid(errors)
+    tally = Tally()
+    for row, district, successor, day_after in plans:
+        ended = next(
+            (c for c in by_code.get(row["commune_code"], []) if c.valid_to == row["valid_to"]),
+            None,
+        )
+        values = {
+            "name": row["commune_name"],
+            "province": district.province,
+            "district": district,
+            "kind": row["kind"],
+            "successor": successor,
+        }
+        if ended is None:
+            Commune.objects.create(code=row["commune_code"], valid_to=row["valid_to"], **values)
+            tally.add("ended", "created")
+        else:
+            _apply(ended, values, tally, "ended", created=False)
+        holder = _in_force(by_code.get(row["commune_code"], []), day_after)
+        if holder is not None and holder.valid_from is None:
+            holder.valid_from = day_after
+            holder.save(update_fields=["valid_from", "sort_key", "updated_at"])
+            tally.started.append((holder.code, holder.name, day_after))
+    return tally
+
+
+# ---------------------------------------------------------------- reorganisation
 
 
 def read_mapping(path: Path) -> list[dict]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -26,7 +27,7 @@ def write_csv(tmp_path, rows, name="units.csv"):
 
 def test_lang_son_list_has_11_districts_and_194_units_of_which_175_xa(lang_son):
     assert District.objects.filter(province=lang_son).count() == 11
-    communes = Commune.objects.filter(province=lang_son)
+    communes = Commune.objects.filter(province=lang_son).current(datetime.date(2025, 3, 1))
     assert communes.count() == 194
     assert communes.filter(kind=Commune.Kind.RURAL).count() == 175
     assert communes.filter(kind=Commune.Kind.TOWNSHIP).count() == 14
@@ -34,7 +35,7 @@ def test_lang_son_list_has_11_districts_and_194_units_of_which_175_xa(lang_son):
     assert lang_son.region.code == "trung-du-mien-nui-phia-bac"
     loc_binh = District.objects.get(code="188")
     assert loc_binh.name == "Huyện Lộc Bình"
-    assert loc_binh.communes.count() == 20
+    assert loc_binh.communes.current(datetime.date(2025, 3, 1)).count() == 20
     assert Commune.objects.get(code="05971").name == "Phường Hoàng Văn Thụ"
 
 
