@@ -10,6 +10,7 @@ from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from .evidence import check_evidence_file
 from .models import AssessmentPeriod, Commune, District, Role, User, Village
+from .scoring import impossible_number, is_share
 from .services import Entry
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
@@ -192,6 +193,9 @@ class PasswordResetByManagerForm(SetPasswordForm):
 # ---------------------------------------------------------------- assessments
 
 YES_NO_CHOICES = [("", _("— not entered —")), ("yes", _("Yes")), ("no", _("No"))]
+# A condition or a village cell: yes, no, or not entered yet (never read as no).
+ANSWER_CHOICES = [("yes", _("Yes")), ("no", _("No")), ("", _("Not entered"))]
+ANSWERS = {"yes": True, "no": False}
 OVERRIDE_CHOICES = [
     ("", _("Use the computed result")),
     ("met", _("Met")),
@@ -262,14 +266,9 @@ class IndicatorEntryForm(forms.Form):
             )
             self.initial["value"] = {True: "yes", False: "no"}.get(inputs.get("value"), "")
         elif value_type in ("number", "percentage"):
-            self.fields["value"] = forms.DecimalField(
-                label=_("Percentage") if value_type == "percentage" else _("Value"),
-                required=False,
-                min_value=0,
-                max_value=100 if value_type == "percentage" else None,
-                max_digits=12,
-                decimal_places=2,
-                localize=True,
+            self.fields["value"] = _number_field(
+                _("Percentage") if value_type == "percentage" else _("Value"),
+                share=is_share(indicator),
             )
             self.initial["value"] = inputs.get("value")
         else:
@@ -278,38 +277,47 @@ class IndicatorEntryForm(forms.Form):
                 if condition.scope != "commune":
                     continue
                 name = f"c_{condition.code}"
-                self.fields[name] = self._condition_field(condition)
-                self.initial[name] = answers.get(condition.code)
+                self.fields[name] = self._condition_field(indicator, condition)
+                answer = answers.get(condition.code)
+                self.initial[name] = answer if condition.threshold is not None else _answer(answer)
                 self.condition_names.append((condition, name))
             village_conditions = [c for c in indicator.conditions.all() if c.scope == "village"]
             self.village_conditions = village_conditions
             grid = inputs.get("villages") or {}
             for village in villages if village_conditions else []:
                 names = []
+                answers = grid.get(str(village.pk)) or {}
                 for condition in village_conditions:
                     name = f"v_{village.pk}_{condition.code}"
-                    self.fields[name] = forms.BooleanField(
-                        label=f"{village.name}: {condition.text}", required=False
-                    )
-                    self.initial[name] = bool((grid.get(str(village.pk)) or {}).get(condition.code))
+                    label = f"{village.name}: {condition.text}"
+                    if condition.threshold is not None:
+                        self.fields[name] = _number_field(
+                            label, share=is_share(indicator, condition), cell=True
+                        )
+                        self.initial[name] = answers.get(condition.code)
+                    else:
+                        self.fields[name] = _answer_field(
+                            label,
+                            forms.Select(
+                                attrs={"class": "form-select form-select-sm", "aria-label": label}
+                            ),
+                        )
+                        self.initial[name] = _answer(answers.get(condition.code))
                     names.append(name)
                 self.grid.append((village, names))
 
     @staticmethod
-    def _condition_field(condition):
+    def _condition_field(indicator, condition):
         if condition.threshold is not None:
-            return forms.DecimalField(
-                label=condition.text,
-                required=False,
-                min_value=0,
-                max_digits=12,
-                decimal_places=2,
-                localize=True,
-            )
-        return forms.BooleanField(label=condition.text, required=False)
+            return _number_field(condition.text, share=is_share(indicator, condition))
+        return _answer_field(condition.text, forms.RadioSelect(attrs={"class": "form-check-input"}))
 
     def condition_fields(self):
-        return [(condition, self[name]) for condition, name in self.condition_names]
+        """(condition, bound field, whether the number is a share) for the commune's conditions."""
+        return [
+            (condition, self[name], is_share(self.indicator, condition))
+            for condition, name in self.condition_names
+        ]
 
     def grid_rows(self):
         return [(village, [self[name] for name in names]) for village, names in self.grid]
@@ -339,17 +347,15 @@ class IndicatorEntryForm(forms.Form):
         if value_type in ("number", "percentage"):
             value = data.get("value")
             return {"value": None if value is None else str(value)}
-        conditions = {}
-        for condition, name in self.condition_names:
-            value = data.get(name)
-            if condition.threshold is not None:
-                value = None if value is None else str(value)
-            conditions[condition.code] = value
+        conditions = {
+            condition.code: _stored(condition, data.get(name))
+            for condition, name in self.condition_names
+        }
         inputs = {"conditions": conditions}
         if self.grid:
             inputs["villages"] = {
                 str(village.pk): {
-                    condition.code: data.get(name)
+                    condition.code: _stored(condition, data.get(name))
                     for condition, name in zip(self.village_conditions, names, strict=True)
                 }
                 for village, names in self.grid
@@ -365,6 +371,54 @@ class IndicatorEntryForm(forms.Form):
             note=self.cleaned_data.get("note") or "",
             no_evidence_explanation=self.cleaned_data.get("no_evidence_explanation") or "",
         )
+
+
+def _answer(stored) -> str:
+    """The choice showing a stored answer: True is yes, False is no, anything else not entered."""
+    if stored is True or stored is False:
+        return "yes" if stored else "no"
+    return ""
+
+
+def _answer_field(label: str, widget: forms.Widget) -> forms.TypedChoiceField:
+    """Yes / no / not entered yet: True, False or None once cleaned."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=ANSWER_CHOICES,
+        coerce=ANSWERS.get,
+        empty_value=None,
+        required=False,
+        widget=widget,
+    )
+
+
+def _number_field(label: str, *, share: bool, cell: bool = False) -> forms.DecimalField:
+    """A number that can be an answer: a share from 0 to 100, or a count from 0."""
+
+    def possible(number):
+        problem = impossible_number(number, share=share)
+        if problem:
+            raise forms.ValidationError(problem, code="impossible")
+
+    attrs = {"inputmode": "decimal"}
+    if cell:
+        attrs.update({"class": "form-control form-control-sm", "aria-label": label})
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+        validators=[possible],
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+def _stored(condition, value):
+    """How an answer is kept in `inputs`: a number as text, True / False, None if not entered."""
+    if condition.threshold is not None and value is not None:
+        return str(value)
+    return value
 
 
 class ReasonForm(forms.Form):

@@ -7,9 +7,12 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from assessments import services
+from assessments.forms import IndicatorEntryForm
 from assessments.models import Change, IndicatorResult
+from criteria.models import Indicator
 from tests.conftest import indicator
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +28,7 @@ def form_url(assessment, code):
 def postal_post(assessment, version=None, **extra):
     prefix = f"i{indicator(assessment.criteria_set, '8.1').pk}"
     data = {f"{prefix}-version": version or assessment.version}
-    data.update({f"{prefix}-c_{n}": "on" for n in range(1, 7)})
+    data.update({f"{prefix}-c_{n}": "yes" for n in range(1, 7)})
     data.update({f"{prefix}-{k}": v for k, v in extra.items()})
     return data
 
@@ -150,9 +153,10 @@ def test_village_grid_decides_8_2(client, district_officer, assessment, villages
     prefix = f"i{telecom.pk}"
     data = {f"{prefix}-version": assessment.version}
     for village in villages:
-        data[f"{prefix}-v_{village.pk}_2"] = "on"
-        if village.name != "Pò Lọi":
-            data[f"{prefix}-v_{village.pk}_3"] = "on"
+        data[f"{prefix}-v_{village.pk}_1"] = "no"
+        data[f"{prefix}-v_{village.pk}_2"] = "yes"
+        data[f"{prefix}-v_{village.pk}_3"] = "yes" if village.name != "Pò Lọi" else "no"
+        data[f"{prefix}-v_{village.pk}_4"] = "no"
 
     client.post(form_url(assessment, "8.2"), data)
 
@@ -175,3 +179,181 @@ def test_bad_numbers_are_refused_next_to_the_field(client, district_officer, ass
     assert "Nhập một số." in response.content.decode()
     assert 'value="nhiều"' in response.content.decode()
     assert not IndicatorResult.objects.exists()
+
+
+# ---------------------------------------------------------------- yes / no / not entered yet
+
+
+def page_of(client, assessment, **headers):
+    return client.get(reverse("assessments:assessment", args=[assessment.pk]), **headers)
+
+
+def test_every_condition_offers_yes_no_and_not_entered_with_not_entered_chosen_at_first(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    prefix = f"i{indicator(assessment.criteria_set, '8.1').pk}"
+
+    page = page_of(client, assessment).content.decode()
+
+    for value in ("yes", "no"):
+        assert f'name="{prefix}-c_4" value="{value}" class="form-check-input" id=' in page
+    assert (
+        f'name="{prefix}-c_4" value="" class="form-check-input" id="id_{prefix}-c_4_2" checked'
+        in page
+    )
+    assert 'type="checkbox"' not in page.split('data-testid="form-8.1"')[1].split("</form>")[0]
+
+
+def test_a_postal_condition_left_not_entered_is_kept_as_not_entered_and_leaves_8_1_undecided(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    data = postal_post(assessment)
+    data[f"i{indicator(assessment.criteria_set, '8.1').pk}-c_6"] = ""
+
+    client.post(form_url(assessment, "8.1"), data)
+
+    result = IndicatorResult.objects.get(assessment=assessment)
+    assert result.inputs["conditions"]["6"] is None
+    assert result.inputs["conditions"]["1"] is True
+    assert result.is_met is None
+    assert "Còn phải nhập" in result.computed_reason and "5 kg" in result.computed_reason
+
+
+def test_a_postal_condition_answered_no_is_kept_as_no_and_fails_8_1(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    data = postal_post(assessment)
+    data[f"i{indicator(assessment.criteria_set, '8.1').pk}-c_4"] = "no"
+
+    client.post(form_url(assessment, "8.1"), data)
+
+    result = IndicatorResult.objects.get(assessment=assessment)
+    assert result.inputs["conditions"]["4"] is False
+    assert result.is_met is False
+
+
+def test_a_village_with_only_the_telephone_answered_is_saved_as_undecided_not_failed(
+    client, district_officer, assessment, villages
+):
+    client.force_login(district_officer)
+    prefix = f"i{indicator(assessment.criteria_set, '8.2').pk}"
+    data = {f"{prefix}-version": assessment.version}
+    for village in villages:
+        data[f"{prefix}-v_{village.pk}_2"] = "yes"
+        if village.name != "Nà Mạ":
+            data[f"{prefix}-v_{village.pk}_3"] = "yes"
+
+    client.post(form_url(assessment, "8.2"), data, HTTP_ACCEPT_LANGUAGE="en")
+
+    result = IndicatorResult.objects.get(assessment=assessment)
+    na_ma = next(v for v in villages if v.name == "Nà Mạ")
+    assert result.inputs["villages"][str(na_ma.pk)] == {"1": None, "2": True, "3": None, "4": None}
+    assert result.is_met is None
+    assert "not fully entered for 1 village (Nà Mạ)" in result.computed_reason
+    assert "lack" not in result.computed_reason
+
+
+def test_answers_saved_before_show_yes_as_yes_no_as_no_and_missing_as_not_entered(
+    client, district_officer, assessment, villages
+):
+    """Entries saved by the old form hold False for every unticked box: that was a no."""
+    telecom = indicator(assessment.criteria_set, "8.2")
+    first = villages[0]
+    services.save_entry(
+        user=district_officer,
+        assessment=assessment,
+        indicator=telecom,
+        entry=services.Entry(
+            inputs={"conditions": {}, "villages": {str(first.pk): {"1": False, "2": True}}}
+        ),
+        seen_version=assessment.version,
+    )
+    client.force_login(district_officer)
+    prefix = f"i{telecom.pk}-v_{first.pk}"
+
+    page = page_of(client, assessment).content.decode()
+
+    def chosen(name):
+        select = page.split(f'name="{name}"')[1].split("</select>")[0]
+        return select.split(" selected>")[0].rsplit('value="', 1)[1].split('"')[0]
+
+    assert chosen(f"{prefix}_1") == "no"
+    assert chosen(f"{prefix}_2") == "yes"
+    assert chosen(f"{prefix}_3") == ""
+
+
+# ---------------------------------------------------------------- impossible values
+
+
+def office_it_post(assessment, **answers):
+    prefix = f"i{indicator(assessment.criteria_set, '8.4').pk}"
+    data = {f"{prefix}-version": assessment.version}
+    data.update({f"{prefix}-c_{code}": value for code, value in answers.items()})
+    return data
+
+
+def test_one_hundred_and_twenty_percent_is_refused(client, district_officer, assessment):
+    client.force_login(district_officer)
+    data = office_it_post(assessment, **{"1": "120", "2": "no", "3": "yes", "5": "60"})
+
+    response = client.post(form_url(assessment, "8.4"), data, HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "120% is not possible: a share is between 0 and 100%." in page
+    assert 'value="120"' in page  # what was typed stays in the form
+    prefix = f"i{indicator(assessment.criteria_set, '8.4').pk}"
+    assert f'value="no" class="form-check-input" id="id_{prefix}-c_2_1" checked' in page
+    assert not IndicatorResult.objects.exists()
+
+
+def test_a_negative_share_is_refused_next_to_its_field(client, district_officer, assessment):
+    client.force_login(district_officer)
+
+    response = client.post(
+        form_url(assessment, "8.4"),
+        office_it_post(assessment, **{"1": "90", "5": "-5"}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    page = response.content.decode()
+    prefix = f"i{indicator(assessment.criteria_set, '8.4').pk}"
+    field = page.split(f'name="{prefix}-c_5"')[1].split("</fieldset>")[0]
+    assert "-5% is not possible" in field
+    assert not IndicatorResult.objects.exists()
+
+
+def test_exactly_one_hundred_percent_is_accepted(client, district_officer, assessment):
+    client.force_login(district_officer)
+    data = office_it_post(assessment, **{"1": "100", "2": "yes", "3": "yes", "4": "yes", "5": "0"})
+
+    response = client.post(form_url(assessment, "8.4"), data)
+
+    assert response.status_code == 302
+    result = IndicatorResult.objects.get(assessment=assessment)
+    assert result.inputs["conditions"]["1"] == "100"
+    assert result.is_met is False  # 0% of files online is below 60%
+
+
+def test_a_percentage_indicator_refuses_more_than_one_hundred_and_a_count_refuses_below_zero():
+    share = Indicator(code="9.9", content="Tỷ lệ", value_type="percentage", unit="%")
+    count = Indicator(code="9.8", content="Số điểm", value_type="number", unit="điểm")
+
+    def errors(it, value):
+        form = IndicatorEntryForm(
+            {f"i{it.code}-version": 1, f"i{it.code}-value": value},
+            indicator=it,
+            villages=[],
+            version=1,
+            prefix=f"i{it.code}",
+        )
+        return form.errors.get("value", [])
+
+    with translation.override("en"):
+        assert errors(share, "100.5") == ["100,5% is not possible: a share is between 0 and 100%."]
+        assert errors(share, "100") == []
+        assert errors(count, "-1") == ["-1 is not possible: a count cannot be below 0."]
+        assert errors(count, "250") == []

@@ -23,7 +23,7 @@ def upload(client, assessment, name, content, **extra):
     prefix = f"i{postal.pk}"
     data = {
         f"{prefix}-version": assessment.version,
-        f"{prefix}-c_1": "on",
+        f"{prefix}-c_1": "yes",
         f"{prefix}-file": SimpleUploadedFile(name, content),
         **{f"{prefix}-{k}": v for k, v in extra.items()},
     }

@@ -54,14 +54,8 @@ def office_it(ntm_set):
 
 
 @pytest.fixture
-def smartphones(shipped_sets):
-    """Advanced set 8.2: at least 50% of subscribers use a smartphone."""
-    return indicator(shipped_sets["xa-ntm-nang-cao-2021-2025"], "8.2")
-
-
-@pytest.fixture
-def wifi_points(db):
-    """A province's count indicator: at least 2 free public Wi-Fi points."""
+def smart_village(db):
+    """A province's set with a share and a count (numbers of its own, not the national sets')."""
     spec = normalize_spec(
         {
             "code": "thon-thong-minh",
@@ -80,11 +74,18 @@ def wifi_points(db):
                             "indicators": [
                                 {
                                     "code": "1.1",
+                                    "content": "Tỷ lệ người dân có điện thoại thông minh",
+                                    "value_type": "percentage",
+                                    "unit": "%",
+                                    "targets": [{"region": None, "threshold": "50", "text": ""}],
+                                },
+                                {
+                                    "code": "1.2",
                                     "content": "Số điểm Wi-Fi công cộng miễn phí",
                                     "value_type": "number",
                                     "unit": "điểm",
                                     "targets": [{"region": None, "threshold": "2", "text": ""}],
-                                }
+                                },
                             ],
                         }
                     ],
@@ -92,7 +93,19 @@ def wifi_points(db):
             ],
         }
     )
-    return indicator(save_spec(spec)[0], "1.1")
+    return save_spec(spec)[0]
+
+
+@pytest.fixture
+def smartphones(smart_village):
+    """At least 50% of the people have a smartphone."""
+    return indicator(smart_village, "1.1")
+
+
+@pytest.fixture
+def wifi_points(smart_village):
+    """At least 2 free public Wi-Fi points."""
+    return indicator(smart_village, "1.2")
 
 
 def grid(**villages):
