@@ -437,6 +437,20 @@ class AssessmentQuerySet(ScopedQuerySet):
             "period",
         ).in_scope_of(user)
 
+    def last_results_of(self, communes) -> AssessmentQuerySet:
+        """Each commune's assessments (one per set) in the last period it was assessed in: a
+        former commune's results before it ended. One query, with the period and the set."""
+        last_period = (
+            self.model.objects.filter(commune=models.OuterRef("commune"))
+            .order_by("-period__reference_date", "-period__opens_on", "-period_id")
+            .values("period_id")[:1]
+        )
+        return (
+            self.filter(commune__in=communes, period=models.Subquery(last_period))
+            .select_related("commune__district", "period", "criteria_set")
+            .order_by("commune__sort_key", "commune__code", "criteria_set__code")
+        )
+
     def update(self, **kwargs):
         # A bulk update may not touch approved assessments, except to move them out of approval
         # (the reopen service) — the same lock the services and the admin keep.

@@ -135,6 +135,7 @@ def _render_commune(request: HttpRequest, commune: Commune, village_form: Villag
         "commune": commune,
         "villages": commune.villages.all(),
         "predecessors": commune.predecessors.select_related("district"),
+        "predecessor_results": Assessment.objects.last_results_of(commune.predecessors.all()),
         "can_edit": request.user.can_edit_commune(commune),
         "village_form": village_form,
     }

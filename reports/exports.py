@@ -1,4 +1,5 @@
-"""The meeting workbook: a summary by district, the detail by xã, and the gap list.
+"""The meeting workbook: a summary by district (by commune group in a period without districts),
+the detail by xã, and the gap list.
 
 It is written from the same rows as the dashboard, so the numbers agree cell for cell. Sheets are
 written in openpyxl's write-only mode (streamed, little memory) and formatted for printing on A4
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,7 @@ from assessments.models import State
 from criteria import xlsx
 from criteria.xlsx import HEADER_FILL
 
-from .rollups import CommuneLine, Gap, Row
+from .rollups import CommuneLine, Gap, Grouping, Row
 
 FONT = "Times New Roman"
 THIN = Side(style="thin", color="999999")
@@ -59,6 +60,12 @@ class Report:
     total: Row
     lines: list[CommuneLine]
     gaps: list[Gap]
+    grouping: Grouping | None = None  # how the rows are cut; None: by district
+    notes: list[str] = field(default_factory=list)  # why some changes are not given
+
+    @property
+    def group_title(self) -> str:
+        return self.grouping.title if self.grouping else _("District")
 
 
 class SheetWriter:
@@ -202,12 +209,12 @@ TITLE_ROWS = 9  # the header block written by title_block
 
 
 def summary_widths(indicator_count: int) -> list[float]:
-    return [26, 8, 8, 8, 8, 8, 8, 9] + [9] * (2 * indicator_count + 2)
+    return [26, 8, 8, 8, 8, 8, 8, 9] + [9] * (2 * indicator_count + 2) + [12]
 
 
-def summary_labels(indicators) -> list[str]:
+def summary_labels(indicators, group_title: str | None = None) -> list[str]:
     labels = [
-        _("District"),
+        group_title or _("District"),
         _("Xã in scope"),
         _("Not started"),
         _("Draft"),
@@ -218,8 +225,14 @@ def summary_labels(indicators) -> list[str]:
     ]
     for indicator in indicators:
         labels += [_("%(code)s met") % {"code": indicator.code}, "%"]
-    labels += [_("Criterion met"), "%"]
+    labels += [_("Criterion met"), "%", _("Change")]
     return labels
+
+
+def change_value(row: Row) -> Decimal | str | None:
+    """The change since the previous period, or why it is not given."""
+    basis = row.not_comparable
+    return basis.note if basis is not None else row.change
 
 
 def summary_values(row: Row) -> list:
@@ -235,15 +248,16 @@ def summary_values(row: Row) -> list:
     ]
     for n, pct in row.indicator_shares:
         values += [n, pct]
-    values += [row.criterion_met, row.criterion_share]
+    values += [row.criterion_met, row.criterion_share, change_value(row)]
     return values
 
 
 def write_summary(wb: Workbook, report: Report) -> None:
     writer = SheetWriter(wb, _("Summary"), summary_widths(len(report.indicators)))
     writer.freeze(TITLE_ROWS + 1)
-    writer.title_block(report, _("Summary by district"))
-    writer.header(summary_labels(report.indicators))
+    grouping = report.grouping or Grouping(Grouping.DISTRICT)
+    writer.title_block(report, grouping.summary_title)
+    writer.header(summary_labels(report.indicators, report.group_title))
     for row in report.rows:
         writer.append(writer.cell(v) for v in summary_values(row))
     writer.append(writer.cell(v, bold=True) for v in summary_values(report.total))
@@ -260,13 +274,15 @@ def write_summary(wb: Workbook, report: Report) -> None:
             )
         ]
     )
+    for note in report.notes:
+        writer.append([writer.cell(note, border=False, italic=True)])
 
 
-def detail_labels(indicators) -> list[str]:
+def detail_labels(indicators, group_title: str | None = None) -> list[str]:
     return [
         _("Code"),
         _("Commune"),
-        _("District"),
+        group_title or _("District"),
         _("Region"),
         _("Flags"),
         _("State"),
@@ -282,7 +298,7 @@ def write_detail(wb: Workbook, report: Report) -> None:
     )
     writer.freeze(TITLE_ROWS + 1, columns_left=2)
     writer.title_block(report, _("Every xã, indicator by indicator"))
-    writer.header(detail_labels(report.indicators))
+    writer.header(detail_labels(report.indicators, report.group_title))
     for line in report.lines:
         writer.append(detail_cells(writer, line, report.indicators))
 
@@ -317,7 +333,7 @@ def detail_cells(writer: SheetWriter, line: CommuneLine, indicators) -> list:
     return [
         writer.cell(commune.code),
         writer.cell(commune.name),
-        writer.cell(commune.district.name if commune.district_id else ""),
+        writer.cell(line.group),  # its district, or its commune group where there are none
         writer.cell(region),
         writer.cell(flags_text(commune)),
         writer.cell(str(state)),
@@ -331,7 +347,7 @@ def write_gaps(wb: Workbook, report: Report) -> None:
     writer = SheetWriter(wb, _("Gap list"), [8, 24, 20, 10, 70])
     writer.freeze(TITLE_ROWS + 1)
     writer.title_block(report, _("Xã not meeting the criterion, and why"))
-    writer.header([_("Code"), _("Commune"), _("District"), _("Indicator"), _("Why")])
+    writer.header([_("Code"), _("Commune"), report.group_title, _("Indicator"), _("Why")])
     for gap in report.gaps:
         failing = gap.failing or [(None, None)]
         for indicator, result in failing:
@@ -346,7 +362,7 @@ def write_gaps(wb: Workbook, report: Report) -> None:
                 [
                     writer.cell(gap.commune.code),
                     writer.cell(gap.commune.name),
-                    writer.cell(gap.commune.district.name if gap.commune.district_id else ""),
+                    writer.cell(gap.group),
                     writer.cell(indicator.code if indicator else ""),
                     writer.cell(reason),
                 ]

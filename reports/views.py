@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -32,12 +34,16 @@ from criteria.models import CriteriaSet
 from .exports import Report, build_workbook
 from .rollups import (
     Filters,
+    Grouping,
     Selection,
+    comparison_notes,
     gap_list,
     grouped_rows,
     regressions,
+    reorganisation,
     selection_lines,
     stamp,
+    units_basis,
 )
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
@@ -86,6 +92,8 @@ class ReportForm(forms.Form):
         self.fields["district"].queryset = District.objects.for_user(user)
         if district is not None:
             del self.fields["district"]
+            # a district exists only in the periods before the two-tier reform
+            self.periods = [p for p in self.periods if p.has_districts]
         self.fixed_district = district
 
     def choice(self) -> tuple[AssessmentPeriod | None, object, Filters]:
@@ -98,8 +106,16 @@ class ReportForm(forms.Form):
         )
         sets = list(period.criteria_sets.all()) if period else []
         chosen = next((s for s in sets if str(s.pk) == str(data.get("set"))), None)
+        district = self.fixed_district
+        if "district" in self.fields:
+            if period is not None and period.has_districts:
+                field = self.fields["district"]
+                field.queryset = field.queryset.current(period.reference_date)
+                district = data.get("district")
+            else:  # no district filter where there are no districts
+                del self.fields["district"]
         filters = Filters(
-            district=self.fixed_district or data.get("district"),
+            district=district,
             pilot=bool(data.get("pilot")),
             border=bool(data.get("border")),
             difficult=bool(data.get("difficult")),
@@ -130,25 +146,31 @@ def _report(request: HttpRequest, district: District | None = None, form=None):
         return context, None
     communes = Commune.objects.for_user(request.user)
     selection = Selection.for_period(period, criteria_set)
-    indicators, rows, total = grouped_rows(communes, selection, filters, "district")
+    grouping = Grouping.for_selection(selection)
+    indicators, rows, total = grouped_rows(communes, selection, filters, grouping)
     total.label = _("Province total")
-    lines = selection_lines(communes, selection, filters, indicators)
+    lines = selection_lines(communes, selection, filters, indicators, grouping)
+    basis = f"{_basis(filters)} {units_basis(selection)}"
     report = Report(
         title=_("Results of criterion 8 (Information and Communications)"),
         province_name=period.province.name,
         period_name=period.name,
         set_name=criteria_set.name,
-        basis=_basis(filters),
+        basis=basis,
         indicators=indicators,
         rows=rows,
         total=total,
         lines=lines,
         gaps=gap_list(lines, indicators, filters),
+        grouping=grouping,
+        notes=comparison_notes(rows, total),
     )
     context.update(
+        basis=basis,
         report=report,
         previous=selection.previous.period if selection.previous else None,
         regressions=regressions(lines, selection, filters),
+        reorganisation=None if district else reorganisation(communes, lines, selection),
         chart=_chart(report, criteria_set),
         query=request.GET.urlencode(),
     )
@@ -160,7 +182,7 @@ def _chart(report: Report, criteria_set) -> dict:
     return {
         "districts": [row.label for row in report.rows],
         "criterion": [_float(row.criterion_share) for row in report.rows],
-        "previous": [_float(row.previous_share) for row in report.rows],
+        "previous": [_float(row.comparable_previous_share) for row in report.rows],
         "target": float(target) if target is not None else None,
         "indicators": [i.code for i in report.indicators],
         "indicatorShares": [_float(pct) for _n, pct in report.total.indicator_shares],
@@ -222,8 +244,32 @@ def province_dashboard(request: HttpRequest) -> HttpResponse:
     return _dashboard(request, "reports/province.html", "reports/_province_body.html")
 
 
+def _without_districts(request: HttpRequest) -> HttpResponse | None:
+    """A district's page asked for a period without districts (from 01/07/2025): the province
+    dashboard for those who may see it, with a word why; a 404 for everyone else."""
+    chosen = request.GET.get("period", "")
+    if not chosen.isdigit():
+        return None
+    period = AssessmentPeriod.objects.for_user(request.user).filter(pk=chosen).first()
+    if period is None or period.has_districts:
+        return None
+    if not (request.user.is_superuser or request.user.is_province_level):
+        raise Http404
+    messages.info(
+        request,
+        _(
+            "%(period)s has no districts (two-tier local government from 01/07/2025): "
+            "here is the province dashboard."
+        )
+        % {"period": period.name},
+    )
+    return redirect(f"{reverse('reports:province')}?{request.GET.urlencode()}")
+
+
 def district_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    if (elsewhere := _without_districts(request)) is not None:
+        return elsewhere
     return _dashboard(request, "reports/district.html", "reports/_district_body.html", district)
 
 
@@ -245,6 +291,8 @@ def province_export(request: HttpRequest) -> HttpResponse:
 
 def district_export(request: HttpRequest, pk: int) -> HttpResponse:
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
+    if (elsewhere := _without_districts(request)) is not None:
+        return elsewhere
     _context, report = _report(request, district)
     if report is None:
         raise Http404
@@ -310,11 +358,16 @@ def national_rollup(request: HttpRequest) -> HttpResponse:
     if year is not None and criteria_set is not None:
 
         def build() -> str:
-            indicators, rows, total = grouped_rows(
-                Commune.objects.all(), Selection.for_year(year, criteria_set), filters, "province"
-            )
+            selection = Selection.for_year(year, criteria_set)
+            indicators, rows, total = grouped_rows(Commune.objects.all(), selection, filters)
             total.label = _("National total")
-            report = {"indicators": indicators, "rows": rows, "total": total}
+            report = {
+                "indicators": indicators,
+                "rows": rows,
+                "total": total,
+                "grouping": Grouping.for_selection(selection),
+                "notes": comparison_notes(rows, total),
+            }
             return render_to_string(
                 "reports/_summary_table.html", {**context, "report": report}, request
             )

@@ -121,3 +121,97 @@ def hand_built(
         "ended": ended,
         "township": township,
     }
+
+
+BEFORE_REFORM = datetime.date(2025, 6, 30)
+REFORM = datetime.date(2025, 7, 1)
+
+
+def decided(commune, period, criteria_set, officer, state=State.APPROVED, all_met=True):
+    """An assessment as the workflow leaves it, without going through the entry forms."""
+    return Assessment.objects.create(
+        commune=commune,
+        criteria_set=criteria_set,
+        period=period,
+        state=state,
+        all_met=all_met,
+        created_by=officer,
+    )
+
+
+@pytest.fixture
+def two_tier(province, loc_binh, cao_loc, ntm_set, user):
+    """Lạng Sơn in small, across the reform of 01/07/2025.
+
+    Old xã (until 30/06/2025): O1–O4 in Lộc Bình, O5–O6 in Cao Lộc; E ended on 30/11/2024.
+    New communes (from 01/07/2025, no district): N1 ← O1 O2 O3 (Nhóm 1), N2 ← O4 O5 (Nhóm 2),
+    N3 ← O6 (no group yet), and a ward W formed from nothing that matters (not an xã).
+    Periods (reference dates): 2024 (01/06/2024), 03/2025 (01/03/2025), 12/2025 (01/12/2025),
+    2026 (01/01/2026); all closed but 2026.
+    """
+    from assessments.models import CommuneGroupAssignment
+    from criteria.models import CommuneGroup
+
+    old = {"valid_to": BEFORE_REFORM}
+    o = {n: make_commune(loc_binh if n <= 4 else cao_loc, f"Xã Cũ {n}", **old) for n in range(1, 7)}
+    ended = make_commune(loc_binh, "Xã Đã Nhập", valid_to=datetime.date(2024, 11, 30))
+    new = {"valid_from": REFORM}
+    n1, n2, n3 = (
+        Commune.objects.create(
+            province=province, code=code, name=name, kind=Commune.Kind.RURAL, **new
+        )
+        for code, name in (("06001", "Xã Mới Một"), ("06002", "Xã Mới Hai"), ("06003", "Xã Mới Ba"))
+    )
+    ward = Commune.objects.create(
+        province=province, code="06004", name="Phường Mới", kind=Commune.Kind.WARD, **new
+    )
+    for successor, formers in ((n1, (1, 2, 3)), (n2, (4, 5)), (n3, (6,))):
+        Commune.objects.filter(pk__in=[o[n].pk for n in formers]).update(successor=successor)
+    CommuneGroup.objects.create(criteria_set=ntm_set, code="nhom-1", name="Nhóm 1", order=1)
+    CommuneGroup.objects.create(criteria_set=ntm_set, code="nhom-2", name="Nhóm 2", order=2)
+    for commune, group in ((n1, "nhom-1"), (n2, "nhom-2")):
+        CommuneGroupAssignment.objects.create(
+            commune=commune, set_code=ntm_set.code, group_code=group
+        )
+
+    def period(name, year, day):
+        return make_period(
+            province, [ntm_set], name=name, year=year, is_open=False, reference_date=day
+        )
+
+    p2024 = period("Năm 2024", 2024, datetime.date(2024, 6, 1))
+    p2025_03 = period("Kỳ 03/2025", 2025, datetime.date(2025, 3, 1))
+    p2025_12 = period("Kỳ 12/2025", 2025, datetime.date(2025, 12, 1))
+    p2026 = period("Năm 2026", 2026, datetime.date(2026, 1, 1))
+    p2026.is_open = True
+    p2026.save()
+
+    def rate(period, commune, state=State.APPROVED, all_met=True):
+        return decided(commune, period, ntm_set, user, state, all_met)
+
+    rate(p2024, o[1])
+    rate(p2024, ended)
+    rate(p2025_03, o[1])
+    rate(p2025_03, o[2])
+    rate(p2025_03, o[3], all_met=False)
+    rate(p2025_03, o[4], State.SUBMITTED)
+    rate(p2025_03, o[5])
+    rate(p2025_03, ended)  # left over from before the merger: never counted in 2025
+    rate(p2025_12, n1)
+    rate(p2025_12, n2)
+    rate(p2025_12, n3, all_met=False)
+    rate(p2026, n1)
+    rate(p2026, n2, all_met=False)
+    rate(p2026, ward)  # a ward: not an xã, never counted
+    return {
+        "old": o,
+        "ended": ended,
+        "n1": n1,
+        "n2": n2,
+        "n3": n3,
+        "ward": ward,
+        "p2024": p2024,
+        "p2025_03": p2025_03,
+        "p2025_12": p2025_12,
+        "p2026": p2026,
+    }

@@ -53,17 +53,32 @@ def test_the_switch_adds_submitted_results_and_says_so(client, user, hand_built)
     assert "đã gửi" in ctx["basis"]
 
 
-def test_change_since_the_previous_period_counts_the_unit_that_ended_since(
-    client, user, hand_built
-):
+def test_change_since_the_previous_period_is_given_only_on_the_same_basis(client, user, hand_built):
+    hand_built["p2024"].is_open = False
+    hand_built["p2024"].save()
     client.force_login(user)
 
-    a = dashboard(client, hand_built["p2025"])["report"].rows[1]
-    assert a.label == "Huyện Lộc Bình"
+    b, a = dashboard(client, hand_built["p2025"], submitted="on")["report"].rows
 
-    # 2024: five xã in scope (the ended one too), three met → 60.0; 2025: 25.0
+    # Cao Lộc: the same two xã on both reference dates; none met in 2024, Y1 (submitted) now
+    assert (b.previous_share, b.change) == (Decimal("0.0"), Decimal("50.0"))
+    # Lộc Bình: the xã that ended on 30/11/2024 was in force on 01/01/2024 and is not now:
+    # 3 of 5 met then (60.0), but that is not set against 1 of 4 now
     assert a.previous_share == Decimal("60.0")
-    assert a.change == Decimal("-35.0")
+    assert a.change is None
+    assert "1" in a.not_comparable.reason
+
+
+def test_change_against_a_period_still_open_is_not_given(client, user, hand_built):
+    from django.utils import translation
+
+    client.force_login(user)
+
+    b, _a = dashboard(client, hand_built["p2025"], submitted="on")["report"].rows
+
+    assert b.change is None
+    with translation.override("vi"):
+        assert b.not_comparable.note == translation.gettext("previous period not closed")
 
 
 def test_gap_and_regression_lists(client, user, hand_built):
