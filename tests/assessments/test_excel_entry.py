@@ -241,3 +241,260 @@ def test_template_and_upload_are_for_the_districts_own_officers(
         client.get(reverse("assessments:excel_template", args=[district.pk]), params).status_code
         == 403
     )
+
+
+# ---------------------------------------------------------------- what an upload keeps
+
+FIELDS = (
+    "inputs",
+    "note",
+    "override_met",
+    "override_reason",
+    "no_evidence_explanation",
+    "is_met",
+    "computed_reason",
+)
+HOSTILE_NOTE = '=HYPERLINK("http://evil.example","bấm")\r\nDòng hai\t@SUM(A1) _x000D_ -1'
+
+
+@pytest.fixture
+def full_entry(assessment, district_officer, villages):
+    """Every indicator entered, with every field the form can set, in the forms the form saves:
+    numbers as "85.50", answers left out, a note with a formula and a Windows line break."""
+    first, second, *_rest = [str(v.pk) for v in villages]
+    entries = {
+        "8.1": services.Entry(
+            inputs=POSTAL_ALL, note=HOSTILE_NOTE, no_evidence_explanation="Chờ văn bản"
+        ),
+        "8.2": services.Entry(
+            inputs={
+                "conditions": {},
+                "villages": {first: {"1": True, "2": True, "3": True, "4": False}, second: {}},
+            },
+            override_met=True,
+            override_reason="Đã kiểm tra thực tế",
+        ),
+        "8.3": services.Entry(
+            inputs={"conditions": {"1": True}, "villages": {first: {"2": None}}},
+            note="+84 912 345 678",
+        ),
+        "8.4": services.Entry(
+            inputs={"conditions": {"1": "85.50", "2": True, "3": False, "5": "60.00"}},
+            override_met=False,
+            override_reason="=1+1 là lý do",
+            no_evidence_explanation="@ xã chưa gửi",
+        ),
+    }
+    for code, entry in entries.items():
+        services.save_entry(
+            user=district_officer,
+            assessment=assessment,
+            indicator=indicator(assessment.criteria_set, code),
+            entry=entry,
+            seen_version=None,
+        )
+    assessment.refresh_from_db()
+    return assessment
+
+
+def saved(assessment) -> dict:
+    return {
+        r.indicator.code: {name: getattr(r, name) for name in FIELDS}
+        for r in assessment.results.select_related("indicator")
+    }
+
+
+def apply(client, assessment):
+    response = client.post(
+        reverse("assessments:excel_apply", args=[assessment.commune.district_id])
+    )
+    assert response.status_code == 302
+    return response
+
+
+def test_untouched_template_uploaded_and_applied_changes_nothing_at_all(
+    client, district_officer, full_entry
+):
+    client.force_login(district_officer)
+    before, version = saved(full_entry), full_entry.version
+    history = Change.objects.filter(assessment=full_entry).count()
+
+    preview = upload(client, full_entry, template(client, full_entry))
+    apply(client, full_entry)
+
+    assert preview.context["plan"].changes == []
+    full_entry.refresh_from_db()
+    assert full_entry.version == version
+    assert Change.objects.filter(assessment=full_entry).count() == history
+    assert saved(full_entry) == before
+
+
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [
+        ("8.4", "override_met"),
+        ("8.4", "override_reason"),
+        ("8.1", "no_evidence_explanation"),
+    ],
+)
+def test_a_field_the_file_does_not_hold_survives_a_changed_note(
+    client, district_officer, full_entry, code, field
+):
+    client.force_login(district_officer)
+    kept = saved(full_entry)[code][field]
+
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], f"{code}/ghi chú")).value = "Ghi chú mới"
+
+    upload(client, full_entry, edit(template(client, full_entry), change))
+    apply(client, full_entry)
+
+    after = saved(full_entry)[code]
+    assert after["note"] == "Ghi chú mới"  # the upload was applied
+    assert after[field] == kept
+
+
+def test_the_note_survives_a_changed_answer_exactly(client, district_officer, full_entry):
+    client.force_login(district_officer)
+
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], "8.1/4")).value = "Không"
+
+    upload(client, full_entry, edit(template(client, full_entry), change))
+    apply(client, full_entry)
+
+    after = saved(full_entry)["8.1"]
+    assert after["inputs"]["conditions"]["4"] is False  # the upload was applied
+    assert after["note"] == HOSTILE_NOTE
+
+
+def test_the_inputs_survive_a_changed_note_exactly(client, district_officer, full_entry):
+    client.force_login(district_officer)
+    inputs = {code: fields["inputs"] for code, fields in saved(full_entry).items()}
+
+    def change(wb):
+        for code in ("8.2", "8.3", "8.4"):
+            wb["Xã"].cell(2, column(wb["Xã"], f"{code}/ghi chú")).value = "Đã xem lại"
+
+    upload(client, full_entry, edit(template(client, full_entry), change))
+    apply(client, full_entry)
+
+    after = saved(full_entry)
+    assert {code: after[code]["note"] for code in ("8.2", "8.3", "8.4")} == dict.fromkeys(
+        ("8.2", "8.3", "8.4"), "Đã xem lại"
+    )
+    assert {code: fields["inputs"] for code, fields in after.items()} == inputs
+
+
+def test_a_changed_number_replaces_the_saved_one_and_an_equal_one_keeps_its_form(
+    client, district_officer, full_entry
+):
+    client.force_login(district_officer)
+
+    def change(wb):
+        xa = wb["Xã"]
+        xa.cell(2, column(xa, "8.4/1")).value = 90
+        xa.cell(2, column(xa, "8.4/5")).value = "60,0"
+
+    upload(client, full_entry, edit(template(client, full_entry), change))
+    apply(client, full_entry)
+
+    conditions = saved(full_entry)["8.4"]["inputs"]["conditions"]
+    assert conditions["1"] == "90"
+    assert conditions["5"] == "60.00"
+
+
+# ---------------------------------------------------------------- blank is "not entered"
+
+
+def test_a_blank_cell_is_not_entered_never_no(client, district_officer, full_entry, villages):
+    client.force_login(district_officer)
+    first = str(villages[0].pk)
+
+    def change(wb):
+        xa, thon = wb["Xã"], wb["Thôn"]
+        xa.cell(2, column(xa, "8.1/4")).value = None
+        row = next(r[0].row for r in thon.iter_rows(min_row=2) if str(r[2].value) == first)
+        thon.cell(row, column(thon, "8.2/4")).value = None
+
+    upload(client, full_entry, edit(template(client, full_entry), change))
+    apply(client, full_entry)
+
+    after = saved(full_entry)
+    assert "4" not in after["8.1"]["inputs"]["conditions"]
+    assert after["8.1"]["is_met"] is None  # undecided, not failed
+    assert after["8.2"]["inputs"]["villages"][first] == {"1": True, "2": True, "3": True}
+
+
+def test_a_blank_cell_of_an_answer_never_entered_changes_nothing(
+    client, district_officer, full_entry
+):
+    client.force_login(district_officer)
+    before = saved(full_entry)
+
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], "8.4/4")).value = None  # was never entered
+
+    preview = upload(client, full_entry, edit(template(client, full_entry), change))
+
+    assert preview.context["plan"].changes == []
+    assert saved(full_entry) == before
+
+
+# ---------------------------------------------------------------- impossible numbers
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "words"),
+    [
+        ("8.4/1", 150, "150"),
+        ("8.4/5", -5, "-5"),
+        ("8.4/1", "nhiều", "nhiều"),
+    ],
+)
+def test_an_impossible_share_is_named_by_sheet_row_and_column_and_nothing_is_saved(
+    client, district_officer, full_entry, cell, value, words
+):
+    client.force_login(district_officer)
+    before = saved(full_entry)
+    letters = {}
+
+    def change(wb):
+        xa = wb["Xã"]
+        letters["bad"] = xa.cell(1, column(xa, cell)).column_letter
+        xa.cell(2, column(xa, cell)).value = value
+        xa.cell(2, column(xa, "8.1/4")).value = "Không"  # a good change in the same file
+
+    response = upload(client, full_entry, edit(template(client, full_entry), change))
+
+    message = next(e for e in response.context["form"].errors["workbook"] if words in e)
+    assert message.startswith(f"Trang tính «Xã», dòng 2, cột {letters['bad']}:")
+    assert response.context["plan"] is None
+    assert saved(full_entry) == before
+
+
+def test_a_negative_count_is_refused(client, district_officer, full_entry):
+    from criteria.models import Condition
+
+    Condition.objects.filter(indicator__code="8.4", code="1").update(text="Số máy tính của xã")
+    client.force_login(district_officer)
+
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], "8.4/1")).value = -3
+
+    response = upload(client, full_entry, edit(template(client, full_entry), change))
+
+    messages = response.context["form"].errors["workbook"]
+    assert any(e.startswith("Trang tính «Xã», dòng 2, cột") and "-3" in e for e in messages)
+    assert response.context["plan"] is None
+
+
+def test_template_checks_shares_while_typing(client, district_officer, full_entry):
+    client.force_login(district_officer)
+
+    xa = load_workbook(io.BytesIO(template(client, full_entry)))["Xã"]
+
+    letter = xa.cell(1, column(xa, "8.4/1")).column_letter
+    shares = [dv for dv in xa.data_validations.dataValidation if dv.type == "decimal"]
+    assert [(dv.operator, dv.formula1, dv.formula2) for dv in shares] == [("between", "0", "100")]
+    assert f"{letter}2" in shares[0].sqref
