@@ -30,6 +30,7 @@ run: $(INSTALLED)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py load_criteria
 	$(RUN_ENV) $(BIN)/python manage.py import_units --region trung-du-mien-nui-phia-bac
+	$(RUN_ENV) $(BIN)/python manage.py apply_reorganisation
 	$(RUN_ENV) $(BIN)/python manage.py create_demo_accounts --if-debug
 	$(RUN_ENV) $(BIN)/python manage.py create_demo_period --if-debug
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

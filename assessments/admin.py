@@ -8,10 +8,13 @@ from .models import (
     Assessment,
     AssessmentPeriod,
     Commune,
+    CommuneFlagRecord,
+    CommuneGroupAssignment,
     District,
     Evidence,
     IndicatorResult,
     Province,
+    ReviewAssignment,
     User,
     Village,
 )
@@ -88,17 +91,16 @@ class UserAdmin(BaseUserAdmin):
     raw_id_fields = ["commune"]
 
 
-class LockedWhenApprovedMixin:
-    """Rows of an approved assessment are read-only here, as on every other path."""
+class ReadOnlyEntryMixin:
+    """Assessments, results and evidence are read here, never changed: every change goes through
+    the services, which ask assessments.workflow who may act, keep the history and versions,
+    and lock approved work. So the admin cannot disagree with the workflow."""
 
-    @staticmethod
-    def assessment_of(obj):
-        raise NotImplementedError
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and self.assessment_of(obj).is_locked:
-            return False
-        return super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # nothing entered is ever deleted
@@ -106,12 +108,20 @@ class LockedWhenApprovedMixin:
 
 @admin.register(AssessmentPeriod)
 class AssessmentPeriodAdmin(admin.ModelAdmin):
-    list_display = ["name", "province", "year", "opens_on", "closes_on", "is_open"]
+    list_display = [
+        "name",
+        "province",
+        "year",
+        "reference_date",
+        "opens_on",
+        "closes_on",
+        "is_open",
+    ]
     list_filter = ["province", "is_open"]
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+class AssessmentAdmin(ReadOnlyEntryMixin, admin.ModelAdmin):
     list_display = ["commune", "criteria_set", "period", "state", "all_met", "version"]
     list_filter = ["state", "period", "criteria_set"]
     search_fields = ["commune__name", "commune__code"]
@@ -119,30 +129,41 @@ class AssessmentAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
     readonly_fields = ["version", "all_met", "state", "created_by"]
     raw_id_fields = ["commune"]
 
-    @staticmethod
-    def assessment_of(obj):
-        return obj
-
 
 @admin.register(IndicatorResult)
-class IndicatorResultAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+class IndicatorResultAdmin(ReadOnlyEntryMixin, admin.ModelAdmin):
     list_display = ["assessment", "indicator", "is_met", "override_met"]
     list_filter = ["is_met"]
     list_select_related = ["assessment__commune", "indicator"]
     raw_id_fields = ["assessment"]
     readonly_fields = ["computed_met", "computed_reason", "is_met"]
 
-    @staticmethod
-    def assessment_of(obj):
-        return obj.assessment
-
 
 @admin.register(Evidence)
-class EvidenceAdmin(LockedWhenApprovedMixin, admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyEntryMixin, admin.ModelAdmin):
     list_display = ["__str__", "result", "is_removed", "added_at"]
     list_select_related = ["result__assessment", "result__indicator"]
     raw_id_fields = ["result"]
 
-    @staticmethod
-    def assessment_of(obj):
-        return obj.result.assessment
+
+@admin.register(ReviewAssignment)
+class ReviewAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["reviewer", "province", "commune", "assigned_by", "assigned_at"]
+    list_select_related = ["reviewer", "province", "commune", "assigned_by"]
+    raw_id_fields = ["commune"]
+
+
+@admin.register(CommuneGroupAssignment)
+class CommuneGroupAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["commune", "set_code", "group_code", "document", "updated_at"]
+    list_filter = ["set_code", "group_code"]
+    search_fields = ["commune__name", "commune__code"]
+    list_select_related = ["commune"]
+    raw_id_fields = ["commune"]
+
+
+@admin.register(CommuneFlagRecord)
+class CommuneFlagRecordAdmin(ReadOnlyEntryMixin, admin.ModelAdmin):
+    list_display = ["commune", "flag", "value", "document", "valid_from", "valid_to"]
+    list_filter = ["flag"]
+    list_select_related = ["commune"]

@@ -15,10 +15,6 @@ from django.utils.translation import ngettext
 
 from criteria.models import Condition, Indicator, Target
 
-# Decision 318/QĐ-TTg: extremely difficult communes (and safe-zone communes of poor districts)
-# use the targets of the Northern Midlands and Mountains region.
-DIFFICULT_COMMUNE_REGION = "trung-du-mien-nui-phia-bac"
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -26,19 +22,58 @@ class Decision:
     reason: str
 
 
-def target_for(indicator: Indicator, region_code: str | None) -> Target | None:
-    """The region's target if the set has one, else the general target."""
-    targets = list(indicator.targets.all())
-    by_region = {t.region.code: t for t in targets if t.region_id}
-    general = next((t for t in targets if not t.region_id and not t.commune_group_id), None)
-    return by_region.get(region_code or "", general)
+@dataclass(frozen=True)
+class TargetKey:
+    """Which of an indicator's targets applies to a commune: its region's (or the special
+    region's, see CriteriaSet.special_region), or its commune group's for sets whose targets go
+    by group. `by_group` with no `group_code`: the commune has not been put in a group yet."""
+
+    region_code: str | None = None
+    by_group: bool = False
+    group_code: str | None = None
+
+    @property
+    def ungrouped(self) -> bool:
+        return self.by_group and not self.group_code
 
 
-def region_for(commune) -> str | None:
-    if commune.is_extremely_difficult:
-        return DIFFICULT_COMMUNE_REGION
+def region_for(commune, criteria_set) -> str | None:
+    """The commune's region for the set's targets; the set's special rule (data, with its legal
+    basis) sends flagged communes to another region's targets."""
+    special = criteria_set.special_region if criteria_set.special_region_id else None
+    if special and any(getattr(commune, f, False) for f in criteria_set.special_region_flags):
+        return special.code
     province = commune.province
     return province.region.code if province.region_id else None
+
+
+def target_key(commune, criteria_set, group_code: str | None = None) -> TargetKey:
+    if criteria_set.target_basis == criteria_set.TargetBasis.COMMUNE_GROUP:
+        return TargetKey(by_group=True, group_code=group_code or None)
+    return TargetKey(region_code=region_for(commune, criteria_set))
+
+
+def target_for(indicator: Indicator, key: TargetKey | str | None) -> Target | None:
+    """The commune group's or the region's target if the set has one, else the general one.
+    A plain string is a region code."""
+    key = TargetKey(region_code=key) if isinstance(key, str) else key or TargetKey()
+    targets = list(indicator.targets.all())
+    general = next((t for t in targets if not t.region_id and not t.commune_group_id), None)
+    if key.by_group:
+        by_group = {t.commune_group.code: t for t in targets if t.commune_group_id}
+        return by_group.get(key.group_code or "", None if by_group else general)
+    by_region = {t.region.code: t for t in targets if t.region_id}
+    return by_region.get(key.region_code or "", general)
+
+
+def ungrouped_decision() -> Decision:
+    return Decision(
+        None,
+        _(
+            "The commune has no commune group for this set yet (chưa xếp nhóm): the province "
+            "administrator sets it on the commune's page."
+        ),
+    )
 
 
 def _number(value: Any) -> Decimal | None:
@@ -151,8 +186,12 @@ def _impossible_answers(indicator: Indicator, conditions: list[Condition], input
     return problems
 
 
-def decide(indicator: Indicator, region_code: str | None, villages: list, inputs: dict) -> Decision:
-    target = target_for(indicator, region_code)
+def decide(
+    indicator: Indicator, key: TargetKey | str | None, villages: list, inputs: dict
+) -> Decision:
+    if isinstance(key, TargetKey) and key.ungrouped:
+        return ungrouped_decision()
+    target = target_for(indicator, key)
     value_type = indicator.value_type
     conditions = list(indicator.conditions.all())
     if value_type != Indicator.ValueType.YES_NO:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from criteria.models import Condition, CriteriaSet, Indicator
+from criteria.specs import DATA_DIR, read_spec_file, save_spec
 
 from .models import (
     Assessment,
@@ -251,3 +252,90 @@ def seed_period(
             batch_size=2000,
         )
     return len(assessments)
+
+
+# ---------------------------------------------------------------- the 2026–2030 demo set
+
+DEMO_SET_CODE = "xa-ntm-2026-2030-minh-hoa"
+DEMO_LABEL = "minh họa — không phải văn bản chính thức"
+
+
+def demo_copy_of_2026_set() -> CriteriaSet:
+    """A copy of the shipped 2026–2030 draft whose criterion 7 carries the 2021–2025 ICT
+    indicators (8.1–8.4 renumbered 7.1–7.4) with the same target for every commune group, so
+    that the 2026 demo has something to score. Every indicator, the criterion and the set say
+    "minh họa — không phải văn bản chính thức": nobody can take it for the official text.
+    Active, so that a period can use it; loading it again changes nothing."""
+    spec = read_spec_file(DATA_DIR / "xa-ntm-2026-2030.json")
+    ict = read_spec_file(DATA_DIR / "xa-ntm-2021-2025.json")
+    eight = next(c for g in ict["groups"] for c in g["criteria"] if c["number"] == 8)
+    groups = [g["code"] for g in spec["commune_groups"]]
+    note = (
+        f"{DEMO_LABEL}: chỉ tiêu mượn từ tiêu chí 8 của bộ 2021–2025 để có dữ liệu trình diễn; "
+        "chỉ tiêu chính thức của tiêu chí 7 chưa được xác nhận."
+    )
+    indicators = []
+    for indicator in eight["indicators"]:
+        general = next(
+            (t for t in indicator["targets"] if not t["region"] and not t["commune_group"]),
+            indicator["targets"][0],
+        )
+        indicators.append(
+            {
+                **indicator,
+                "code": indicator["code"].replace("8.", "7.", 1),
+                "to_confirm": True,
+                "to_confirm_note": note,
+                "targets": [
+                    {
+                        **general,
+                        "region": None,
+                        "commune_group": code,
+                        "to_confirm": True,
+                        "to_confirm_note": note,
+                    }
+                    for code in groups
+                ],
+            }
+        )
+    for group in spec["groups"]:
+        for criterion in group["criteria"]:
+            if criterion["number"] == 7:
+                criterion["indicators"] = indicators
+                criterion["to_confirm"] = True
+                criterion["to_confirm_note"] = note
+    spec.update(
+        code=DEMO_SET_CODE,
+        name=f"{spec['name']} ({DEMO_LABEL})",
+        to_confirm=True,
+        to_confirm_note=f"{DEMO_LABEL}. {spec.get('to_confirm_note', '')}".strip(),
+        status=CriteriaSet.Status.ACTIVE,
+    )
+    return save_spec(spec)[0]
+
+
+# Demo commune groups of the new communes (by GSO code); the rest are nhóm 3, the mountain
+# communes of khu vực II–III, except two left ungrouped so the "chưa xếp nhóm" row shows.
+DEMO_GROUPS = {"06526": "nhom-1", "06529": "nhom-2", "06001": "nhom-2"}
+DEMO_UNGROUPED = 2
+
+
+def assign_demo_groups(communes: list[Commune], criteria_set: CriteriaSet) -> None:
+    """Groups for the demo's new communes: a few named ones, most nhóm 3, two left out."""
+    have = set(
+        CommuneGroupAssignment.objects.filter(
+            commune__in=communes, set_code=criteria_set.code
+        ).values_list("commune_id", flat=True)
+    )
+    ordered = sorted(communes, key=lambda c: c.code)
+    left_out = {c.pk for c in ordered[-DEMO_UNGROUPED:]}
+    CommuneGroupAssignment.objects.bulk_create(
+        CommuneGroupAssignment(
+            commune=c,
+            set_code=criteria_set.code,
+            group_code=DEMO_GROUPS.get(c.code, "nhom-3"),
+            document="minh họa",
+        )
+        for c in ordered
+        if c.pk not in have and c.pk not in left_out
+    )

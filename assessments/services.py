@@ -25,6 +25,7 @@ from .models import (
     CommuneGroupAssignment,
     Evidence,
     IndicatorResult,
+    ReviewAssignment,
     State,
     Transition,
     User,
@@ -582,8 +583,10 @@ def _move(
         "state": to_state,
         "version": assessment.version,
         "entry_reopened": entry_reopened,
+        "attention": "",  # a reviewer has looked at it again
         "updated_at": timezone.now(),
     }
+    assessment.attention = ""
     Assessment.objects.filter(pk=assessment.pk).update(**fields)
     return assessment
 
@@ -651,6 +654,178 @@ def reopen(*, user: User, assessment: Assessment, reason: str) -> Assessment:
         reason,
         entry_reopened=not assessment.period.is_open,
     )
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+@transaction.atomic
+def assign_reviewer(*, user: User, reviewer: User, communes: list[Commune] | None) -> None:
+    """Give a province reviewer the whole province (communes None) or a list of communes,
+    replacing what they had."""
+    ReviewAssignment.objects.filter(reviewer=reviewer).delete()
+    province_id = reviewer.province_id
+    if communes is None:
+        ReviewAssignment.objects.create(
+            reviewer=reviewer, province_id=province_id, assigned_by=user
+        )
+        return
+    ReviewAssignment.objects.bulk_create(
+        ReviewAssignment(reviewer=reviewer, province_id=province_id, commune=c, assigned_by=user)
+        for c in communes
+        if c.province_id == province_id
+    )
+
+
+# ---------------------------------------------------------------- stale verdicts
+
+OPEN_STATES = (State.DRAFT, State.RETURNED, State.DISTRICT_REVIEW, State.SUBMITTED)
+
+
+class Cause:
+    """Why verdicts are decided again: stored in the history and shown to reviewers."""
+
+    VILLAGES = "villages"
+    FLAGS = "flags"
+    GROUP = "group"
+    TARGETS = "targets"
+
+    @staticmethod
+    def words(cause: str) -> str:
+        return {
+            Cause.VILLAGES: _("the village list changed"),
+            Cause.FLAGS: _("the commune's flags changed"),
+            Cause.GROUP: _("the commune's group changed"),
+            Cause.TARGETS: _("the criteria set's targets changed"),
+        }[cause]
+
+
+def recompute_open_assessments(
+    *, user: User, cause: str, communes=None, criteria_set: CriteriaSet | None = None
+) -> int:
+    """Decide again every result of the open assessments (draft, returned, with the district,
+    submitted) of the communes or of the set, after something the verdict depends on changed.
+
+    Runs in the caller's transaction, so the change and the new verdicts land together. Each
+    changed verdict is in the history with its cause; approved assessments are not changed but
+    flagged for the reviewer. Returns how many assessments changed.
+    """
+    assert transaction.get_connection().in_atomic_block, "call inside the change's transaction"
+    scope = Assessment.objects.all()
+    if communes is not None:
+        scope = scope.filter(commune__in=communes)
+    if criteria_set is not None:
+        scope = scope.filter(criteria_set=criteria_set)
+    words = Cause.words(cause)
+    scope.filter(state=State.APPROVED).update_checked_rows(
+        attention=_("%(cause)s after approval (%(date)s): check the result again.")
+        % {
+            "cause": words[:1].upper() + words[1:],
+            "date": timezone.localdate().strftime("%d/%m/%Y"),
+        }
+    )
+    assessments = list(
+        scope.filter(state__in=OPEN_STATES)
+        .select_for_update(of=("self",))
+        .select_related("criteria_set__special_region", "commune__province__region")
+    )
+    if not assessments:
+        return 0
+    keys = target_keys(assessments)
+    villages_of: dict[int, list[Village]] = {a.commune_id: [] for a in assessments}
+    for village in Village.objects.filter(commune__in=villages_of, is_active=True).order_by(
+        "sort_key", "pk"
+    ):
+        villages_of[village.commune_id].append(village)
+    indicators = {}
+    for set_pk in {a.criteria_set_id for a in assessments}:
+        indicators.update({i.pk: i for i in indicators_of(CriteriaSet(pk=set_pk))})
+    by_pk = {a.pk: a for a in assessments}
+    changed_results, changes, touched, now = [], [], set(), timezone.now()
+    source = _("decided again: %(cause)s") % {"cause": words}
+    for result in IndicatorResult.objects.filter(assessment__in=by_pk):
+        assessment = by_pk[result.assessment_id]
+        decision = decide(
+            indicators[result.indicator_id],
+            keys[assessment.pk],
+            villages_of[assessment.commune_id],
+            result.inputs,
+        )
+        if (decision.met, decision.reason) == (result.computed_met, result.computed_reason):
+            continue
+        is_met = result.override_met if result.override_met is not None else decision.met
+        indicator = indicators[result.indicator_id]
+        changes.append(
+            _change_row(
+                assessment,
+                user,
+                "computed_reason",
+                result.computed_reason,
+                decision.reason,
+                indicator=indicator,
+                source=source,
+                at=now,
+            )
+        )
+        if is_met != result.is_met:
+            changes.append(
+                _change_row(
+                    assessment,
+                    user,
+                    "is_met",
+                    result.is_met,
+                    is_met,
+                    indicator=indicator,
+                    source=source,
+                    at=now,
+                )
+            )
+        result.computed_met, result.computed_reason, result.is_met = (
+            decision.met,
+            decision.reason,
+            is_met,
+        )
+        changed_results.append(result)
+        touched.add(assessment.pk)
+    IndicatorResult.objects.bulk_update(
+        changed_results, ["computed_met", "computed_reason", "is_met"], batch_size=1000
+    )
+    _insert_changes(changes)
+    if touched:
+        Assessment.objects.filter(pk__in=touched).update_checked_rows(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
+        _refresh_all_met_many([by_pk[pk] for pk in touched])
+    return len(touched)
+
+
+@transaction.atomic
+def set_commune_group(
+    *, user: User, commune: Commune, criteria_set: CriteriaSet, group_code: str, document: str = ""
+) -> bool:
+    """Put the commune in a group of the set (blank: no group), and decide its open
+    assessments of that set again. Returns whether anything changed."""
+    current = CommuneGroupAssignment.objects.filter(commune=commune, set_code=criteria_set.code)
+    existing = current.first()
+    if not group_code:
+        if existing is None:
+            return False
+        existing.delete()
+    elif existing is None or (existing.group_code, existing.document) != (group_code, document):
+        CommuneGroupAssignment.objects.update_or_create(
+            commune=commune,
+            set_code=criteria_set.code,
+            defaults={"group_code": group_code, "document": document, "updated_by": user},
+        )
+    else:
+        return False
+    recompute_open_assessments(
+        user=user,
+        cause=Cause.GROUP,
+        communes=[commune],
+        criteria_set=None,
+    )
+    return True
 
 
 # ---------------------------------------------------------------- copying

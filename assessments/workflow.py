@@ -337,3 +337,23 @@ def may_edit_commune(user: User, commune: Commune) -> bool:
         and commune.district_id is not None
         and commune.district_id == user.district_id
     )
+
+
+def may_edit_villages(user: User, commune: Commune) -> bool:
+    """Villages: as the commune's details, and the commune's own officer once it has no
+    district (from 01/07/2025 nobody above the commune keeps its list)."""
+    if may_edit_commune(user, commune):
+        return True
+    return (
+        user.role == Role.COMMUNE_OFFICER
+        and commune.district_id is None
+        and user.commune_id == commune.pk
+    )
+
+
+def may_enter_for_district(user: User, district) -> bool:
+    """Offline entry through the district's Excel template: the district's officer."""
+    return user.is_authenticated and (
+        user.is_superuser
+        or (user.role == Role.DISTRICT_OFFICER and user.district_id == district.pk)
+    )

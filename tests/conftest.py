@@ -220,3 +220,71 @@ def indicator(criteria_set: CriteriaSet, code: str):
 
 
 POSTAL_ALL = {"conditions": {str(n): True for n in range(1, 7)}}
+
+
+GROUP_TARGETS = {"nhom-1": "90", "nhom-2": "80", "nhom-3": "60"}
+
+
+@pytest.fixture
+def grouped_set(db) -> CriteriaSet:
+    """An active 2026–2030-style set: targets by the three commune groups, one share indicator."""
+    from criteria.specs import normalize_spec, save_spec
+
+    spec = normalize_spec(
+        {
+            "code": "nhom-thu",
+            "name": "Bộ thử theo nhóm xã",
+            "kind": "commune_ntm",
+            "year_from": 2026,
+            "year_to": 2030,
+            "target_basis": "commune_group",
+            "status": "active",
+            "commune_groups": [
+                {"code": code, "name": f"Nhóm {code[-1]}"} for code in GROUP_TARGETS
+            ],
+            "groups": [
+                {
+                    "number": "I",
+                    "name": "Nhóm tiêu chí",
+                    "criteria": [
+                        {
+                            "number": 7,
+                            "name": "Khoa học công nghệ và chuyển đổi số",
+                            "indicators": [
+                                {
+                                    "code": "7.1",
+                                    "content": "Tỷ lệ hồ sơ xử lý trực tuyến",
+                                    "value_type": "percentage",
+                                    "targets": [
+                                        {"commune_group": code, "threshold": value, "text": ""}
+                                        for code, value in GROUP_TARGETS.items()
+                                    ],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    return save_spec(spec)[0]
+
+
+def make_list_file(rows, *, header=("Mã PX", "Phường Xã"), kind: str = "csv"):
+    """An uploaded list of communes (CSV or XLSX) with a header row, as a province sends one."""
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    if kind == "xlsx":
+        workbook = Workbook()
+        for row in [header, *rows]:
+            workbook.active.append(list(row))
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return SimpleUploadedFile("danh-sach.xlsx", buffer.getvalue())
+    text = io.StringIO()
+    csv.writer(text).writerows([header, *rows])
+    return SimpleUploadedFile("danh-sach.csv", text.getvalue().encode("utf-8"), "text/csv")

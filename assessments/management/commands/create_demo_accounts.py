@@ -6,16 +6,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from assessments.models import District, Province, Role, User
+from assessments.models import Commune, District, Province, ReviewAssignment, Role, User
 
 DEFAULT_PASSWORD = "ntm-demo-2025"  # noqa: S105 - documented demo password, DEBUG only
 PROVINCE = "20"  # Lạng Sơn
+# username, full name, role, district code (periods before 01/07/2025), commune code (after)
 ACCOUNTS = [
-    ("tinh-admin", "Quản trị tỉnh", Role.PROVINCE_ADMIN, None),
-    ("tinh-thamdinh", "Thẩm định tỉnh", Role.PROVINCE_REVIEWER, None),
-    ("huyen-locbinh", "Cán bộ huyện Lộc Bình", Role.DISTRICT_OFFICER, "188"),
-    ("huyen-caoloc", "Cán bộ huyện Cao Lộc", Role.DISTRICT_OFFICER, "183"),
-    ("xem-tinh", "Xem toàn tỉnh", Role.VIEWER, None),
+    ("tinh-admin", "Quản trị tỉnh", Role.PROVINCE_ADMIN, None, None),
+    ("tinh-thamdinh", "Thẩm định Sở KH&CN", Role.PROVINCE_REVIEWER, None, None),
+    ("huyen-locbinh", "Cán bộ huyện Lộc Bình", Role.DISTRICT_OFFICER, "188", None),
+    ("huyen-caoloc", "Cán bộ huyện Cao Lộc", Role.DISTRICT_OFFICER, "183", None),
+    ("xa-locbinh", "Cán bộ xã Lộc Bình (từ 01/07/2025)", Role.COMMUNE_OFFICER, None, "06529"),
+    ("xem-tinh", "Xem toàn tỉnh", Role.VIEWER, None, None),
 ]
 
 
@@ -44,8 +46,11 @@ class Command(BaseCommand):
         if province is None:
             raise CommandError("Lạng Sơn (20) is not loaded: run import_units first")
         districts = {d.code: d for d in District.objects.filter(province=province)}
+        communes = {c.code: c for c in Commune.objects.filter(province=province).current()}
         self.stdout.write(f"Demo accounts (password: {password}):")
-        for username, full_name, role, district_code in ACCOUNTS:
+        for username, full_name, role, district_code, commune_code in ACCOUNTS:
+            if commune_code and commune_code not in communes:
+                continue  # the new communes are not loaded (apply_reorganisation)
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -53,10 +58,13 @@ class Command(BaseCommand):
                     "role": role,
                     "province": province,
                     "district": districts.get(district_code),
+                    "commune": communes.get(commune_code),
                 },
             )
+            if role == Role.PROVINCE_REVIEWER and not user.review_assignments.exists():
+                ReviewAssignment.objects.create(reviewer=user, province=province)
             if created or not user.check_password(password):
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            unit = user.district or user.province
+            unit = user.commune or user.district or user.province
             self.stdout.write(f"  {username:<14} {user.get_role_display():<28} {unit}")
