@@ -242,3 +242,27 @@ def test_a_province_can_define_its_own_set_in_a_blank_workbook(client, manager, 
     indicator = Indicator.objects.get(criterion__criteria_set=created)
     assert indicator.value_type == Indicator.ValueType.YES_NO
     assert indicator.targets.get().text == "Đạt"
+
+
+def test_hostile_text_goes_out_as_text_and_comes_back_verbatim(client, manager, ntm_set):
+    hostile = {
+        "content": '=HYPERLINK("http://evil.example","Bấm vào đây")',
+        "guidance": "Dòng một\r\nDòng hai\r\n=1+1",
+        "evidence_expected": "@SUM(A1:A2) _x000D_ và \x0b từ Word",
+    }
+    Indicator.objects.filter(criterion__criteria_set=ntm_set, code="8.1").update(**hostile)
+    CriteriaSet.objects.filter(pk=ntm_set.pk).update(legal_title="-1+1", notes="#N/A")
+    ntm_set.refresh_from_db()
+    spec_before = spec_from_set(ntm_set)
+    content = exported(ntm_set)
+    ntm_set.delete()
+    client.force_login(manager)
+
+    wb = load_workbook(io.BytesIO(content))
+    assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    response = upload(client, as_upload(content))
+
+    assert response.status_code == 302
+    spec_after = spec_from_set(CriteriaSet.objects.get(code=spec_before["code"]))
+    spec_before.pop("status"), spec_after.pop("status")
+    assert spec_after == spec_before
