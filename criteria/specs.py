@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import (
     CommuneGroup,
@@ -29,6 +30,17 @@ from .models import (
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REGIONS_FILE = DATA_DIR / "regions.json"
+
+
+# The commune flags a special target rule may name: fields of assessments.Commune, which this app
+# does not import, with what they mean.
+COMMUNE_FLAGS = {
+    "is_extremely_difficult": gettext_lazy("extremely difficult communes (ĐBKK)"),
+    "is_safe_zone_poor": gettext_lazy(
+        "safe-zone (ATK) communes of poor districts and of districts that left poverty in 2018–2020"
+    ),
+    "is_border": gettext_lazy("border communes"),
+}
 
 
 class SetLocked(Exception):
@@ -77,11 +89,17 @@ def normalize_spec(raw: dict) -> dict:
         return "" if value is None else str(value).strip()
 
     def target(t: dict) -> dict:
+        to_confirm = bool(t.get("to_confirm"))
         return {
             "region": t.get("region") or None,
             "commune_group": t.get("commune_group") or None,
             "threshold": canonical_number(t.get("threshold")),
             "text": text(t.get("text")),
+            "source": text(t.get("source")),
+            "to_confirm": to_confirm,
+            # a note explains a mark: without the mark it says nothing (and a workbook has no
+            # cell for it)
+            "to_confirm_note": text(t.get("to_confirm_note")) if to_confirm else "",
         }
 
     def condition(c: dict) -> dict:
@@ -91,6 +109,7 @@ def normalize_spec(raw: dict) -> dict:
             "scope": c.get("scope") or Condition.Scope.COMMUNE,
             "alternative_group": text(c.get("alternative_group")),
             "threshold": canonical_number(c.get("threshold")),
+            "source": text(c.get("source")),
             "to_confirm": bool(c.get("to_confirm")),
             "to_confirm_note": text(c.get("to_confirm_note")),
         }
@@ -104,6 +123,7 @@ def normalize_spec(raw: dict) -> dict:
             "value_type": i["value_type"],
             "unit": text(i.get("unit")),
             "comparison": i.get("comparison") or Indicator.Comparison.AT_LEAST,
+            "source": text(i.get("source")),
             "to_confirm": bool(i.get("to_confirm")),
             "to_confirm_note": text(i.get("to_confirm_note")),
             "conditions": [condition(c) for c in i.get("conditions", [])],
@@ -130,9 +150,18 @@ def normalize_spec(raw: dict) -> dict:
             "title": text(legal.get("title")),
         },
         "notes": text(raw.get("notes")),
+        "to_confirm": bool(raw.get("to_confirm")),
+        "to_confirm_note": text(raw.get("to_confirm_note")),
+        "special_region": text(raw.get("special_region")) or None,
+        "special_region_flags": [text(f) for f in raw.get("special_region_flags") or []],
+        "special_region_basis": text(raw.get("special_region_basis")),
         "status": raw.get("status") or CriteriaSet.Status.DRAFT,
         "commune_groups": [
-            {"code": text(g["code"]), "name": text(g["name"])}
+            {
+                "code": text(g["code"]),
+                "name": text(g["name"]),
+                "definition": text(g.get("definition")),
+            }
             for g in raw.get("commune_groups", [])
         ],
         "groups": [
@@ -143,6 +172,8 @@ def normalize_spec(raw: dict) -> dict:
                     {
                         "number": int(c["number"]),
                         "name": text(c["name"]),
+                        "to_confirm": bool(c.get("to_confirm")),
+                        "to_confirm_note": text(c.get("to_confirm_note")),
                         "indicators": [indicator(i) for i in c.get("indicators", [])],
                     }
                     for c in g.get("criteria", [])
@@ -155,7 +186,11 @@ def normalize_spec(raw: dict) -> dict:
 
 def spec_from_set(criteria_set: CriteriaSet) -> dict:
     """The set as a canonical spec (reads it with the detail page's prefetches)."""
-    cs = CriteriaSet.objects.for_detail_page().get(pk=criteria_set.pk)
+    cs = (
+        CriteriaSet.objects.for_detail_page()
+        .select_related("special_region")
+        .get(pk=criteria_set.pk)
+    )
     raw = {
         "code": cs.code,
         "version": cs.version,
@@ -173,8 +208,16 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
             "title": cs.legal_title,
         },
         "notes": cs.notes,
+        "to_confirm": cs.to_confirm,
+        "to_confirm_note": cs.to_confirm_note,
+        "special_region": cs.special_region.code if cs.special_region else None,
+        "special_region_flags": cs.special_region_flags,
+        "special_region_basis": cs.special_region_basis,
         "status": cs.status,
-        "commune_groups": [{"code": g.code, "name": g.name} for g in cs.commune_groups.all()],
+        "commune_groups": [
+            {"code": g.code, "name": g.name, "definition": g.definition}
+            for g in cs.commune_groups.all()
+        ],
         "groups": [
             {
                 "number": group.number,
@@ -183,6 +226,8 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
                     {
                         "number": criterion.number,
                         "name": criterion.name,
+                        "to_confirm": criterion.to_confirm,
+                        "to_confirm_note": criterion.to_confirm_note,
                         "indicators": [
                             _indicator_as_dict(indicator)
                             for indicator in criterion.indicators.all()
@@ -199,13 +244,13 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
 
 def _indicator_as_dict(indicator: Indicator) -> dict:
     fields = ["code", "content", "guidance", "evidence_expected", "value_type", "unit"]
-    fields += ["comparison", "to_confirm", "to_confirm_note"]
+    fields += ["comparison", "source", "to_confirm", "to_confirm_note"]
     data = {name: getattr(indicator, name) for name in fields}
     data["conditions"] = [
         {
             name: getattr(c, name)
             for name in ["code", "text", "scope", "alternative_group", "threshold"]
-            + ["to_confirm", "to_confirm_note"]
+            + ["source", "to_confirm", "to_confirm_note"]
         }
         for c in indicator.conditions.all()
     ]
@@ -215,50 +260,169 @@ def _indicator_as_dict(indicator: Indicator) -> dict:
             "commune_group": t.commune_group.code if t.commune_group else None,
             "threshold": t.threshold,
             "text": t.text,
+            "source": t.source,
+            "to_confirm": t.to_confirm,
+            "to_confirm_note": t.to_confirm_note,
         }
         for t in indicator.targets.all()
     ]
     return data
 
 
+# Fields that say where a part of the set comes from or that it is not confirmed yet. They change
+# no result, so shipped data may correct them on a set that is already in use (see save_spec).
+SET_ANNOTATIONS = ("notes", "to_confirm", "to_confirm_note", "special_region_basis")
+ROW_ANNOTATIONS = ("source", "to_confirm", "to_confirm_note")
+CRITERION_ANNOTATIONS = ("to_confirm", "to_confirm_note")
+GROUP_ANNOTATIONS = ("definition",)
+# The special target rule changes results: on a set in use it may only be filled in where it is
+# still empty (the rule used to live in the scoring code), never changed.
+SPECIAL_RULE = ("special_region", "special_region_flags")
+
+
 def content_of(spec: dict) -> dict:
-    """The parts of a spec that a locked set may not change (everything but its status)."""
+    """The parts of a spec that decide results: all but the status, the annotations and the
+    special rule."""
+
+    def strip(row: dict, names: tuple[str, ...]) -> dict:
+        return {key: value for key, value in row.items() if key not in names}
+
+    def indicator(i: dict) -> dict:
+        return {
+            **strip(i, ROW_ANNOTATIONS),
+            "conditions": [strip(c, ROW_ANNOTATIONS) for c in i["conditions"]],
+            "targets": [strip(t, ROW_ANNOTATIONS) for t in i["targets"]],
+        }
+
+    content = strip(spec, ("status", *SET_ANNOTATIONS, *SPECIAL_RULE))
+    content["commune_groups"] = [strip(g, GROUP_ANNOTATIONS) for g in spec["commune_groups"]]
+    content["groups"] = [
+        {
+            **g,
+            "criteria": [
+                {
+                    **strip(c, CRITERION_ANNOTATIONS),
+                    "indicators": [indicator(i) for i in c["indicators"]],
+                }
+                for c in g["criteria"]
+            ],
+        }
+        for g in spec["groups"]
+    ]
+    return content
+
+
+def _without_status(spec: dict) -> dict:
     return {key: value for key, value in spec.items() if key != "status"}
 
 
-@transaction.atomic
-def save_spec(spec: dict, *, status: str | None = None) -> tuple[CriteriaSet, str]:
-    """Write a canonical spec; returns the set and "created", "updated" or "unchanged".
+def _rule_of(spec: dict) -> tuple:
+    return spec["special_region"], spec["special_region_flags"]
 
-    A set that exists and is not a draft is never changed: a different spec raises SetLocked.
-    `status` overrides the spec's status for a new set (uploads always arrive as drafts).
+
+@transaction.atomic
+def save_spec(
+    spec: dict,
+    *,
+    status: str | None = None,
+    replace_draft: bool = True,
+    annotate_locked: bool = False,
+) -> tuple[CriteriaSet, str]:
+    """Write a canonical spec; returns the set and what happened to it.
+
+    The outcome is "created", "updated" (a draft rewritten), "unchanged", "kept" (a draft that
+    differs, left alone because `replace_draft` is false) or "annotated" (a set in use whose
+    sources, marks and notes were corrected, with `annotate_locked`). Otherwise a set that is
+    not a draft is never changed: a different spec raises SetLocked. `status` overrides the
+    spec's status for a new set (uploads always arrive as drafts).
     """
     existing = (
         CriteriaSet.objects.select_for_update()
         .filter(code=spec["code"], version=spec["version"])
         .first()
     )
-    if existing is not None:
-        if content_of(spec_from_set(existing)) == content_of(spec):
-            return existing, "unchanged"
-        if not existing.is_editable:
-            raise SetLocked(
-                _(
-                    "The set %(code)s version %(version)s is %(status)s and cannot be changed. "
-                    "Copy it as a new version, change the copy, then activate it."
-                )
-                % {
-                    "code": existing.code,
-                    "version": existing.version,
-                    "status": existing.get_status_display().lower(),
-                }
-            )
+    if existing is None:
+        criteria_set = CriteriaSet(code=spec["code"], version=spec["version"])
+        criteria_set.status = status or spec["status"]
+        _write(criteria_set, spec)
+        return criteria_set, "created"
+    current = spec_from_set(existing)
+    if _without_status(current) == _without_status(spec):
+        return existing, "unchanged"
+    if existing.is_editable:
+        if not replace_draft:
+            return existing, "kept"
         _write(existing, spec)
         return existing, "updated"
-    criteria_set = CriteriaSet(code=spec["code"], version=spec["version"])
-    criteria_set.status = status or spec["status"]
-    _write(criteria_set, spec)
-    return criteria_set, "created"
+    rule_changes = _rule_of(current) != _rule_of(spec) and current["special_region"] is not None
+    if annotate_locked and content_of(current) == content_of(spec) and not rule_changes:
+        _annotate(existing, spec)
+        return existing, "annotated"
+    raise SetLocked(
+        _(
+            "The set %(code)s version %(version)s is %(status)s and cannot be changed. "
+            "Copy it as a new version, change the copy, then activate it."
+        )
+        % {
+            "code": existing.code,
+            "version": existing.version,
+            "status": existing.get_status_display().lower(),
+        }
+    )
+
+
+def _set_fields(cs: CriteriaSet, spec: dict) -> None:
+    cs.notes = spec["notes"]
+    cs.to_confirm, cs.to_confirm_note = spec["to_confirm"], spec["to_confirm_note"]
+    cs.special_region = (
+        Region.objects.get(code=spec["special_region"]) if spec["special_region"] else None
+    )
+    cs.special_region_flags = spec["special_region_flags"]
+    cs.special_region_basis = spec["special_region_basis"]
+
+
+def _annotate(cs: CriteriaSet, spec: dict) -> None:
+    """Copy the annotations (and a special rule that was empty) of a spec onto a set of the
+    same content, row by row, keeping every row: assessments refer to them."""
+    _set_fields(cs, spec)
+    cs.save()
+    cs = CriteriaSet.objects.for_detail_page().get(pk=cs.pk)
+
+    def copy(rows: list, specs: list[dict], names: tuple[str, ...]) -> list:
+        for row, row_spec in zip(rows, specs, strict=True):
+            for name in names:
+                setattr(row, name, row_spec[name])
+        return rows
+
+    def target_key(t: Target | dict) -> tuple:
+        if isinstance(t, dict):
+            return t["region"] or "", t["commune_group"] or ""
+        return (
+            t.region.code if t.region else "",
+            t.commune_group.code if t.commune_group else "",
+        )
+
+    groups = copy(list(cs.commune_groups.all()), spec["commune_groups"], GROUP_ANNOTATIONS)
+    criteria, indicators, conditions, targets = [], [], [], []
+    for group, group_spec in zip(cs.groups.all(), spec["groups"], strict=True):
+        for criterion, c_spec in zip(group.criteria.all(), group_spec["criteria"], strict=True):
+            criteria += copy([criterion], [c_spec], CRITERION_ANNOTATIONS)
+            for indicator, i_spec in zip(
+                criterion.indicators.all(), c_spec["indicators"], strict=True
+            ):
+                indicators += copy([indicator], [i_spec], ROW_ANNOTATIONS)
+                conditions += copy(
+                    list(indicator.conditions.all()), i_spec["conditions"], ROW_ANNOTATIONS
+                )
+                targets += copy(
+                    sorted(indicator.targets.all(), key=target_key),
+                    sorted(i_spec["targets"], key=target_key),
+                    ROW_ANNOTATIONS,
+                )
+    CommuneGroup.objects.bulk_update(groups, list(GROUP_ANNOTATIONS))
+    Criterion.objects.bulk_update(criteria, list(CRITERION_ANNOTATIONS))
+    for model, rows in ((Indicator, indicators), (Condition, conditions), (Target, targets)):
+        model.objects.bulk_update(rows, list(ROW_ANNOTATIONS))
 
 
 def _write(cs: CriteriaSet, spec: dict) -> None:
@@ -275,7 +439,7 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
         legal["title"],
     )
     cs.legal_date = datetime.date.fromisoformat(legal["date"]) if legal["date"] else None
-    cs.notes = spec["notes"]
+    _set_fields(cs, spec)
     cs.save()
     # A draft is rewritten whole: nothing refers to a draft's rows yet.
     cs.groups.all().delete()
@@ -283,7 +447,11 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
     regions = {r.code: r for r in Region.objects.all()}
     commune_groups = {
         g["code"]: CommuneGroup.objects.create(
-            criteria_set=cs, code=g["code"], name=g["name"], order=order
+            criteria_set=cs,
+            code=g["code"],
+            name=g["name"],
+            definition=g["definition"],
+            order=order,
         )
         for order, g in enumerate(spec["commune_groups"], start=1)
     }
@@ -294,7 +462,13 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
         )
         for c_order, c in enumerate(g["criteria"], start=1):
             criterion = Criterion.objects.create(
-                criteria_set=cs, group=group, number=c["number"], name=c["name"], order=c_order
+                criteria_set=cs,
+                group=group,
+                number=c["number"],
+                name=c["name"],
+                to_confirm=c["to_confirm"],
+                to_confirm_note=c["to_confirm_note"],
+                order=c_order,
             )
             for i_order, i in enumerate(c["indicators"], start=1):
                 fields = {k: v for k, v in i.items() if k not in {"conditions", "targets"}}
@@ -312,6 +486,9 @@ def _write(cs: CriteriaSet, spec: dict) -> None:
                         else None,
                         threshold=t["threshold"],
                         text=t["text"],
+                        source=t["source"],
+                        to_confirm=t["to_confirm"],
+                        to_confirm_note=t["to_confirm_note"],
                     )
                     for t in i["targets"]
                 ]

@@ -1,9 +1,12 @@
 """A criteria set as an Excel workbook, so a province can define its own set without a programmer.
 
-Three sheets: the set's details ("Bộ tiêu chí"), its commune groups ("Nhóm xã", for sets whose
-targets differ by group) and one row per group, criterion, indicator or condition ("Chỉ tiêu"),
-with the targets by region (or commune group) in columns. The sheet and column names are part of
-the file format and stay Vietnamese whatever the interface language.
+Three sheets: the set's details ("Bộ tiêu chí"), its commune groups with their definitions
+("Nhóm xã", for sets whose targets differ by group) and one row per group, criterion, indicator or
+condition ("Chỉ tiêu"), with the targets by region (or commune group) in columns. Under an
+indicator, an optional "Nguồn mục tiêu" row gives each target's source and an optional "Mục tiêu
+cần xác nhận" row marks targets as to be confirmed (the cell holds the note, or just "Có"). The
+sheet and column names are part of the file format and stay Vietnamese whatever the interface
+language.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ META_FIELDS = [
     ("legal_issuer", "Cơ quan ban hành"),
     ("legal_title", "Trích yếu"),
     ("notes", "Ghi chú"),
+    ("to_confirm", "Cần xác nhận"),
+    ("to_confirm_note", "Nội dung cần xác nhận"),
+    ("special_region", "Quy tắc đặc biệt: áp dụng mức của vùng"),
+    ("special_region_flags", "Quy tắc đặc biệt: xã thuộc diện"),
+    ("special_region_basis", "Quy tắc đặc biệt: căn cứ"),
     ("status", "Trạng thái"),
 ]
 REQUIRED_META = {"code", "name", "kind", "year_from", "year_to"}
@@ -61,8 +69,12 @@ COLUMNS = [
     ("threshold", "Ngưỡng"),
     ("to_confirm", "Cần xác nhận"),
     ("to_confirm_note", "Nội dung cần xác nhận"),
+    ("source", "Nguồn"),
 ]
+# Columns added after the first workbooks were made: a workbook without them still imports.
+OPTIONAL_COLUMNS = {"source"}
 GENERAL_TARGET = "Mục tiêu chung"
+GROUP_COLUMNS = ["Mã", "Tên", "Định nghĩa"]
 
 ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION = (
     "Nhóm tiêu chí",
@@ -70,6 +82,15 @@ ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION = (
     "Chỉ tiêu",
     "Điều kiện",
 )
+ROW_TARGET_SOURCE, ROW_TARGET_TO_CONFIRM = "Nguồn mục tiêu", "Mục tiêu cần xác nhận"
+ROW_TYPES = [
+    ROW_GROUP,
+    ROW_CRITERION,
+    ROW_INDICATOR,
+    ROW_TARGET_SOURCE,
+    ROW_TARGET_TO_CONFIRM,
+    ROW_CONDITION,
+]
 # Fixed Vietnamese labels of the file format for each stored value.
 KIND_LABELS = {
     CriteriaSet.Kind.COMMUNE_NTM: "Xã nông thôn mới",
@@ -99,6 +120,12 @@ COMPARISON_LABELS = {
     Indicator.Comparison.AT_MOST: "Tối đa",
 }
 SCOPE_LABELS = {Condition.Scope.COMMUNE: "Xã", Condition.Scope.VILLAGE: "Từng thôn"}
+FLAG_LABELS = {
+    "is_extremely_difficult": "Xã đặc biệt khó khăn",
+    "is_safe_zone_poor": "Xã an toàn khu thuộc huyện nghèo, huyện thoát nghèo",
+    "is_border": "Xã biên giới",
+}
+FLAG_SEPARATOR = "; "
 YES = "Có"
 TARGET_SEPARATOR = " | "
 
@@ -169,6 +196,16 @@ def _target_cell(target: dict | None) -> Any:
     return target["text"]
 
 
+def _target_source(target: dict | None) -> str | None:
+    return (target["source"] or None) if target else None
+
+
+def _target_mark(target: dict | None) -> str | None:
+    if not target or not target["to_confirm"]:
+        return None
+    return target["to_confirm_note"] or YES
+
+
 def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[list[Any]]]:
     """The header and the rows of the "Chỉ tiêu" sheet."""
     columns = _target_columns(spec, regions)
@@ -177,16 +214,12 @@ def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[lis
     blank = dict.fromkeys(key for key, _ in COLUMNS)
     rows = []
 
-    def row(values: dict, targets: list[dict] | None = None) -> list[Any]:
+    def row(values: dict, targets: list[dict] | None = None, cell=_target_cell) -> list[Any]:
         cells = [{**blank, **values}[key] for key, _ in COLUMNS]
         if targets is None:
             return cells + [None] * (1 + len(columns))
         keyed = {(t["commune_group"] if by_group else t["region"]): t for t in targets}
-        return (
-            cells
-            + [_target_cell(keyed.get(None))]
-            + [_target_cell(keyed.get(code)) for code, _ in columns]
-        )
+        return cells + [cell(keyed.get(None))] + [cell(keyed.get(code)) for code, _ in columns]
 
     for group in spec["groups"]:
         rows.append(row({"row_type": ROW_GROUP, "number": group["number"], "text": group["name"]}))
@@ -197,6 +230,8 @@ def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[lis
                         "row_type": ROW_CRITERION,
                         "number": criterion["number"],
                         "text": criterion["name"],
+                        "to_confirm": YES if criterion["to_confirm"] else None,
+                        "to_confirm_note": criterion["to_confirm_note"] or None,
                     }
                 )
             )
@@ -212,8 +247,16 @@ def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[lis
                     "comparison": COMPARISON_LABELS[ind["comparison"]],
                     "to_confirm": YES if ind["to_confirm"] else None,
                     "to_confirm_note": ind["to_confirm_note"] or None,
+                    "source": ind["source"] or None,
                 }
                 rows.append(row(values, ind["targets"]))
+                for row_type, cell, present in (
+                    (ROW_TARGET_SOURCE, _target_source, "source"),
+                    (ROW_TARGET_TO_CONFIRM, _target_mark, "to_confirm"),
+                ):
+                    if any(t[present] for t in ind["targets"]):
+                        values = {"row_type": row_type, "number": ind["code"]}
+                        rows.append(row(values, ind["targets"], cell))
                 for cond in ind["conditions"]:
                     threshold = cond["threshold"]
                     values = {
@@ -225,13 +268,16 @@ def spec_to_rows(spec: dict, regions: list[Region]) -> tuple[list[str], list[lis
                         "threshold": float(threshold) if threshold is not None else None,
                         "to_confirm": YES if cond["to_confirm"] else None,
                         "to_confirm_note": cond["to_confirm_note"] or None,
+                        "source": cond["source"] or None,
                     }
                     rows.append(row(values))
     return header, rows
 
 
-def spec_to_meta(spec: dict) -> list[tuple[str, Any]]:
+def spec_to_meta(spec: dict, regions: list[Region]) -> list[tuple[str, Any]]:
     legal = spec["legal"]
+    region_names = {r.code: r.name for r in regions}
+    special = spec["special_region"]
     values = {
         "code": spec["code"],
         "version": spec["version"],
@@ -249,6 +295,14 @@ def spec_to_meta(spec: dict) -> list[tuple[str, Any]]:
         "legal_issuer": legal["issuer"] or None,
         "legal_title": legal["title"] or None,
         "notes": spec["notes"] or None,
+        "to_confirm": YES if spec["to_confirm"] else None,
+        "to_confirm_note": spec["to_confirm_note"] or None,
+        "special_region": region_names.get(special, special),
+        "special_region_flags": FLAG_SEPARATOR.join(
+            FLAG_LABELS.get(flag, flag) for flag in spec["special_region_flags"]
+        )
+        or None,
+        "special_region_basis": spec["special_region_basis"] or None,
         "status": STATUS_LABELS[spec["status"]],
     }
     return [(label, values[key]) for key, label in META_FIELDS]
@@ -264,7 +318,7 @@ def export_workbook(spec: dict) -> bytes:
     meta = wb.active
     meta.title = META_SHEET
     xlsx.append_header(meta, ["Trường", "Giá trị"])
-    for label, value in spec_to_meta(spec):
+    for label, value in spec_to_meta(spec, regions):
         xlsx.append(meta, [label, value])
     meta.column_dimensions["A"].width = 28
     meta.column_dimensions["B"].width = 90
@@ -276,16 +330,17 @@ def export_workbook(spec: dict) -> bytes:
             cell.number_format = "@"  # what is typed over it later stays text too
 
     groups = wb.create_sheet(GROUPS_SHEET)
-    xlsx.append_header(groups, ["Mã", "Tên"])
+    xlsx.append_header(groups, GROUP_COLUMNS)
     for group in spec["commune_groups"]:
-        xlsx.append(groups, [group["code"], group["name"]])
+        xlsx.append(groups, [group["code"], group["name"], group["definition"] or None])
+    groups.column_dimensions["B"].width, groups.column_dimensions["C"].width = 20, 90
 
     sheet = wb.create_sheet(ROWS_SHEET)
     header, rows = spec_to_rows(spec, regions)
     xlsx.append_header(sheet, header)
     for values in rows:
         xlsx.append(sheet, values)
-    widths = {"A": 14, "B": 9, "C": 50, "D": 60, "E": 40, "F": 22, "M": 40}
+    widths = {"A": 14, "B": 9, "C": 50, "D": 60, "E": 40, "F": 22, "M": 40, "N": 30}
     for index in range(1, len(header) + 1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = widths.get(letter, 16)
@@ -326,11 +381,11 @@ def read_workbook(upload: IO[bytes]) -> dict:
         }
         commune_groups = []
         if GROUPS_SHEET in wb.sheetnames:
-            for row_no, (code, name, *_rest) in enumerate(
-                _padded(xlsx.sheet_rows(wb[GROUPS_SHEET], min_row=2), 2), start=2
+            for row_no, (code, name, definition, *_rest) in enumerate(
+                _padded(xlsx.sheet_rows(wb[GROUPS_SHEET], min_row=2), 3), start=2
             ):
-                if code is not None or name is not None:
-                    commune_groups.append((row_no, code, name))
+                if code is not None or name is not None or definition is not None:
+                    commune_groups.append((row_no, code, name, definition))
         rows_iter = xlsx.sheet_rows(wb[ROWS_SHEET])
         header = list(next(rows_iter, ()))
         rows = list(enumerate(rows_iter, start=2))
@@ -374,8 +429,13 @@ def check_spec(spec: dict) -> None:
             [_("Unknown region or commune group: %(codes)s.") % {"codes": ", ".join(unknown)}]
         )
     header, rows = spec_to_rows(spec, regions)
-    meta = {label: (n, value) for n, (label, value) in enumerate(spec_to_meta(spec), start=2)}
-    groups = [(n, g["code"], g["name"]) for n, g in enumerate(spec["commune_groups"], start=2)]
+    meta = {
+        label: (n, value) for n, (label, value) in enumerate(spec_to_meta(spec, regions), start=2)
+    }
+    groups = [
+        (n, g["code"], g["name"], g["definition"])
+        for n, g in enumerate(spec["commune_groups"], start=2)
+    ]
     sheets_to_spec(meta, groups, header, list(enumerate(rows, start=2)))
 
 
@@ -439,6 +499,7 @@ def sheets_to_spec(
     kind = meta_choice("kind", KIND_LABELS, CriteriaSet.Kind.PROVINCE)
     basis = meta_choice("target_basis", BASIS_LABELS, CriteriaSet.TargetBasis.REGION)
     status = meta_choice("status", STATUS_LABELS, CriteriaSet.Status.DRAFT)
+    special_region, special_flags = _special_rule(values, error)
     version = meta_int("version", 1)
     year_from, year_to = meta_int("year_from"), meta_int("year_to")
     if year_from and year_to and year_to < year_from:
@@ -460,8 +521,10 @@ def sheets_to_spec(
 
     # --- commune groups
     group_codes: dict[str, str] = {}
-    for row_no, code, name in commune_groups:
+    definitions: dict[str, str] = {}
+    for row_no, code, name, definition in commune_groups:
         code, name = _text(code), _text(name)
+        definitions[code] = _text(definition)
         if not code or not name:
             error(GROUPS_SHEET, row_no, _("Both the code and the name are required."))
         elif code in group_codes:
@@ -471,7 +534,8 @@ def sheets_to_spec(
 
     # --- the header of the rows sheet
     header = [_text(cell) for cell in header]
-    expected = [label for _, label in COLUMNS] + [GENERAL_TARGET]
+    columns = [(k, label) for k, label in COLUMNS if k not in OPTIONAL_COLUMNS or label in header]
+    expected = [label for _, label in columns] + [GENERAL_TARGET]
     if header[: len(expected)] != expected:
         error(
             ROWS_SHEET,
@@ -515,7 +579,7 @@ def sheets_to_spec(
         raw = tuple(raw) + (None,) * (len(header) - len(raw))
         if all(_text(cell) == "" for cell in raw):
             continue
-        cells = {key: raw[i] for i, (key, _label) in enumerate(COLUMNS)}
+        cells = {key: raw[i] for i, (key, _label) in enumerate(columns)}
         row_type = _text(cells["row_type"])
         number, text = _text(cells["number"]), _text(cells["text"])
 
@@ -544,7 +608,13 @@ def sheets_to_spec(
             if as_int and as_int in criterion_numbers:
                 error(ROWS_SHEET, row_no, _("The criterion %(n)s appears twice.") % {"n": as_int})
             criterion_numbers.add(as_int)
-            criterion = {"number": as_int, "name": text, "indicators": []}
+            criterion = {
+                "number": as_int,
+                "name": text,
+                "to_confirm": _is_yes(cells["to_confirm"]),
+                "to_confirm_note": _text(cells["to_confirm_note"]),
+                "indicators": [],
+            }
             groups[-1]["criteria"].append(criterion)
         elif row_type == ROW_INDICATOR:
             if criterion is None:
@@ -580,7 +650,7 @@ def sheets_to_spec(
                     % {"choices": ", ".join(COMPARISON_LABELS.values())},
                 )
             targets = []
-            for key, cell in zip(target_keys, raw[len(COLUMNS) :], strict=False):
+            for key, cell in zip(target_keys, raw[len(columns) :], strict=False):
                 if _text(cell) == "" or key == "":
                     continue
                 target = _target(cell)
@@ -593,7 +663,17 @@ def sheets_to_spec(
                     )
                     continue
                 scope_key = "commune_group" if basis == "commune_group" else "region"
-                targets.append({"region": None, "commune_group": None, **target, scope_key: key})
+                targets.append(
+                    {
+                        "region": None,
+                        "commune_group": None,
+                        **target,
+                        scope_key: key,
+                        "source": "",
+                        "to_confirm": False,
+                        "to_confirm_note": "",
+                    }
+                )
             indicator = {
                 "code": number,
                 "content": text,
@@ -602,12 +682,41 @@ def sheets_to_spec(
                 "value_type": value_type,
                 "unit": _text(cells["unit"]),
                 "comparison": comparison,
+                "source": _text(cells.get("source")),
                 "to_confirm": _is_yes(cells["to_confirm"]),
                 "to_confirm_note": _text(cells["to_confirm_note"]),
                 "conditions": [],
                 "targets": targets,
             }
             criterion["indicators"].append(indicator)
+        elif row_type in (ROW_TARGET_SOURCE, ROW_TARGET_TO_CONFIRM):
+            if indicator is None or number not in ("", indicator["code"]):
+                error(
+                    ROWS_SHEET,
+                    row_no,
+                    _("A «%(type)s» row must come right under its indicator's rows.")
+                    % {"type": row_type},
+                )
+                continue
+            target_cells = zip(
+                target_keys, header[len(columns) :], raw[len(columns) :], strict=False
+            )
+            for key, name, cell in target_cells:
+                if _text(cell) == "" or key == "":
+                    continue
+                scope_key = "commune_group" if basis == "commune_group" else "region"
+                target = next((t for t in indicator["targets"] if t[scope_key] == key), None)
+                if target is None:
+                    error(
+                        ROWS_SHEET,
+                        row_no,
+                        _("the indicator has no target in the column «%(name)s».") % {"name": name},
+                    )
+                elif row_type == ROW_TARGET_SOURCE:
+                    target["source"] = _text(cell)
+                else:
+                    target["to_confirm"] = True
+                    target["to_confirm_note"] = "" if _is_yes(cell) else _text(cell)
         elif row_type == ROW_CONDITION:
             if indicator is None:
                 error(ROWS_SHEET, row_no, _("A condition must come after its indicator's row."))
@@ -645,6 +754,7 @@ def sheets_to_spec(
                     "scope": scope,
                     "alternative_group": _text(cells["alternative_group"]),
                     "threshold": threshold,
+                    "source": _text(cells.get("source")),
                     "to_confirm": _is_yes(cells["to_confirm"]),
                     "to_confirm_note": _text(cells["to_confirm_note"]),
                 }
@@ -653,8 +763,7 @@ def sheets_to_spec(
             error(
                 ROWS_SHEET,
                 row_no,
-                _("«Loại dòng» must be one of: %(choices)s.")
-                % {"choices": ", ".join([ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION])},
+                _("«Loại dòng» must be one of: %(choices)s.") % {"choices": ", ".join(ROW_TYPES)},
             )
     if not groups and not errors:
         error(ROWS_SHEET, 2, _("the sheet has no criteria."))
@@ -681,13 +790,58 @@ def sheets_to_spec(
             "title": meta_text("legal_title"),
         },
         "notes": meta_text("notes"),
+        "to_confirm": _is_yes(values.get("to_confirm", (None, None))[1]),
+        "to_confirm_note": meta_text("to_confirm_note"),
+        "special_region": special_region,
+        "special_region_flags": special_flags,
+        "special_region_basis": meta_text("special_region_basis"),
         "status": status,
-        "commune_groups": [{"code": c, "name": n} for c, n in group_codes.items()],
+        "commune_groups": [
+            {"code": c, "name": n, "definition": definitions[c]} for c, n in group_codes.items()
+        ],
         "groups": [
             {**g, "criteria": [{**c, "indicators": _sorted_targets(c)} for c in g["criteria"]]}
             for g in groups
         ],
     }
+
+
+def _special_rule(values: dict, error) -> tuple[str | None, list[str]]:
+    """The special target rule of the details sheet: (region code, commune flags)."""
+    region_row, region_cell = values.get("special_region", (None, None))
+    flags_row, flags_cell = values.get("special_region_flags", (None, None))
+    region = None
+    if _text(region_cell):
+        names = {r.name.casefold(): r.code for r in Region.objects.all()}
+        names.update({code: code for code in names.values()})
+        region = names.get(_text(region_cell).casefold())
+        if region is None:
+            error(
+                META_SHEET,
+                region_row,
+                _("«%(value)s» names no known region.") % {"value": _text(region_cell)},
+            )
+    flags = []
+    for part in _text(flags_cell).split(FLAG_SEPARATOR.strip()):
+        if not part.strip():
+            continue
+        flag = _choice(part, FLAG_LABELS)
+        if flag is None:
+            error(
+                META_SHEET,
+                flags_row,
+                _("«%(value)s» is not a commune flag; use: %(choices)s.")
+                % {"value": part.strip(), "choices": FLAG_SEPARATOR.join(FLAG_LABELS.values())},
+            )
+        elif flag not in flags:
+            flags.append(flag)
+    if bool(_text(region_cell)) != bool(_text(flags_cell)):
+        error(
+            META_SHEET,
+            region_row or flags_row,
+            _("The special rule needs both the region and the communes it applies to."),
+        )
+    return region, flags
 
 
 def _sorted_targets(criterion: dict) -> list[dict]:

@@ -62,10 +62,13 @@ def test_export_download_is_a_workbook_named_in_vietnamese(client, user, ntm_set
     assert sheet.freeze_panes == "A2"
     row = row_of(wb, "8.1")
     assert sheet.cell(row, 3).value == "Xã có điểm phục vụ bưu chính"
-    assert sheet.cell(1, 15).value == "Trung du và miền núi phía Bắc"
+    assert sheet.cell(1, 15).value == "Mục tiêu chung"  # after the 14 columns of the rows
+    assert sheet.cell(1, 16).value == "Trung du và miền núi phía Bắc"
 
 
-@pytest.mark.parametrize("code", ["xa-ntm-2021-2025", "xa-ntm-nang-cao-2021-2025"])
+@pytest.mark.parametrize(
+    "code", ["xa-ntm-2021-2025", "xa-ntm-nang-cao-2021-2025", "xa-ntm-2026-2030"]
+)
 def test_export_then_import_gives_an_identical_set(client, manager, shipped_sets, code):
     original = shipped_sets[code]
     spec_before = spec_from_set(original)
@@ -134,7 +137,7 @@ def test_unknown_region_code_twice_and_empty_cells_are_all_listed_by_row(client,
     def break_it(wb):
         wb["Bộ tiêu chí"]["B2"].value = "tinh-lang-son-2025"  # a new set, so nothing is locked
         sheet = wb[ROWS_SHEET]
-        sheet.cell(1, 16).value = "Vùng Sao Hỏa"
+        sheet.cell(1, 17).value = "Vùng Sao Hỏa"
         rows["dup"] = row_of(wb, "8.2")
         sheet.cell(rows["dup"], 2).value = "8.1"
         rows["empty"] = row_of(wb, "8.3")
@@ -242,6 +245,140 @@ def test_a_province_can_define_its_own_set_in_a_blank_workbook(client, manager, 
     indicator = Indicator.objects.get(criterion__criteria_set=created)
     assert indicator.value_type == Indicator.ValueType.YES_NO
     assert indicator.targets.get().text == "Đạt"
+
+
+def test_the_round_trip_keeps_sources_marks_definitions_and_the_special_rule(
+    client, manager, shipped_sets
+):
+    """Every new field, checked by name: an equal spec could hide a field both sides drop."""
+    ntm = shipped_sets["xa-ntm-2021-2025"]
+    groups = shipped_sets["xa-ntm-2026-2030"]
+    contents = {cs.code: exported(cs) for cs in (ntm, groups)}
+    CriteriaSet.objects.filter(code__in=contents).delete()
+    client.force_login(manager)
+
+    for content in contents.values():
+        assert upload(client, as_upload(content)).status_code == 302
+
+    ntm = CriteriaSet.objects.get(code="xa-ntm-2021-2025")
+    assert ntm.special_region.code == "trung-du-mien-nui-phia-bac"
+    assert ntm.special_region_flags == ["is_extremely_difficult", "is_safe_zone_poor"]
+    assert ntm.special_region_basis.startswith("QĐ 318/QĐ-TTg (2022)")
+    postal = Indicator.objects.get(criterion__criteria_set=ntm, code="8.1")
+    assert postal.source == "QĐ 318/QĐ-TTg (2022), Phụ lục I"
+    assert postal.conditions.get(code="4").source == "QĐ 1127/QĐ-BTTTT (2022)"
+    north = postal.targets.get(region__code="trung-du-mien-nui-phia-bac")
+    assert north.to_confirm and north.to_confirm_note.startswith("Mức “Đạt” theo từng vùng")
+    assert postal.targets.get(region=None).source == "QĐ 318/QĐ-TTg (2022), Phụ lục I"
+    groups = CriteriaSet.objects.get(code="xa-ntm-2026-2030")
+    assert groups.to_confirm and "Phụ lục I" in groups.to_confirm_note
+    assert groups.commune_groups.get(code="nhom-2").definition == "xã không thuộc nhóm 1 và nhóm 3"
+    criterion_7 = groups.criteria.get(number=7)
+    assert criterion_7.to_confirm and criterion_7.to_confirm_note
+
+
+def test_a_province_completes_the_2026_draft_in_excel_with_targets_per_group(
+    client, manager, shipped_sets
+):
+    draft = shipped_sets["xa-ntm-2026-2030"]
+    client.force_login(manager)
+
+    def fill(wb):
+        sheet = wb[ROWS_SHEET]
+        header = [c.value for c in sheet[1]]
+        criterion_7 = next(
+            r[0].row
+            for r in sheet.iter_rows(min_row=2)
+            if r[0].value == "Tiêu chí" and r[1].value == 7
+        )
+        sheet.insert_rows(criterion_7 + 1, 4)
+
+        def put(row, **cells):
+            for name, value in cells.items():
+                sheet.cell(row, header.index(name) + 1).value = value
+
+        put(
+            criterion_7 + 1,
+            **{
+                "Loại dòng": "Chỉ tiêu",
+                "Số / mã": "7.1",
+                "Tên / nội dung": "Tỷ lệ hồ sơ xử lý trên môi trường mạng",
+                "Kiểu giá trị": "Tỷ lệ %",
+                "Đơn vị": "%",
+                "Nguồn": "QĐ 51/2025/QĐ-TTg, Phụ lục I",
+                "Nhóm 1": 90,
+                "Nhóm 2": 80,
+                "Nhóm 3": 70,
+            },
+        )
+        put(
+            criterion_7 + 2,
+            **{"Loại dòng": "Nguồn mục tiêu", "Số / mã": "7.1", "Nhóm 3": "Hướng dẫn của tỉnh"},
+        )
+        put(
+            criterion_7 + 3,
+            **{"Loại dòng": "Mục tiêu cần xác nhận", "Số / mã": "7.1", "Nhóm 3": "Chờ văn bản"},
+        )
+
+    response = upload(client, edited(exported(draft), fill))
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == CriteriaSet.Status.DRAFT
+    indicator = Indicator.objects.get(criterion__criteria_set=draft, code="7.1")
+    assert indicator.source == "QĐ 51/2025/QĐ-TTg, Phụ lục I"
+    targets = {t.commune_group.code: t for t in indicator.targets.select_related("commune_group")}
+    assert {code: t.threshold for code, t in targets.items()} == {
+        "nhom-1": 90,
+        "nhom-2": 80,
+        "nhom-3": 70,
+    }
+    assert (targets["nhom-3"].source, targets["nhom-3"].to_confirm_note) == (
+        "Hướng dẫn của tỉnh",
+        "Chờ văn bản",
+    )
+    assert not targets["nhom-1"].to_confirm
+
+
+def test_a_source_or_mark_for_a_target_that_does_not_exist_is_named(client, manager, ntm_set):
+    client.force_login(manager)
+    rows = {}
+
+    def break_it(wb):
+        wb["Bộ tiêu chí"]["B2"].value = "tinh-lang-son-2025"
+        sheet = wb[ROWS_SHEET]
+        rows["under"] = row_of(wb, "8.4") + 1
+        sheet.insert_rows(rows["under"])
+        sheet.cell(rows["under"], 1).value = "Mục tiêu cần xác nhận"
+        sheet.cell(rows["under"], 2).value = "8.4"
+        sheet.cell(rows["under"], 3).value = None
+        for column in range(15, sheet.max_column + 1):
+            sheet.cell(rows["under"], column).value = None
+        sheet.cell(rows["under"], 16).value = "Có"  # a region this indicator has a target for
+        row_84 = rows["under"] - 1
+        sheet.cell(row_84, 17).value = None  # but not this one any more
+        sheet.cell(rows["under"], 17).value = "Có"
+
+    response = upload(client, edited(exported(ntm_set), break_it))
+
+    errors = errors_of(response)
+    assert any(f"dòng {rows['under']}" in e and "Đồng bằng sông Hồng" in e for e in errors), errors
+
+
+def test_an_unknown_commune_flag_in_the_special_rule_is_named(client, manager, ntm_set):
+    client.force_login(manager)
+
+    def break_it(wb):
+        meta = wb["Bộ tiêu chí"]
+        meta["B2"].value = "tinh-lang-son-2025"
+        for row in meta.iter_rows(min_row=2):
+            if row[0].value == "Quy tắc đặc biệt: xã thuộc diện":
+                row[1].value = "Xã đặc biệt khó khăn; Xã trên sao Hỏa"
+
+    response = upload(client, edited(exported(ntm_set), break_it))
+
+    assert any("Xã trên sao Hỏa" in e for e in errors_of(response))
+    assert not CriteriaSet.objects.filter(code="tinh-lang-son-2025").exists()
 
 
 def test_hostile_text_goes_out_as_text_and_comes_back_verbatim(client, manager, ntm_set):
