@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:pk>/excel/", views.set_export, name="set_export"),
     path("<int:pk>/sao-chep/", views.set_copy, name="set_copy"),
     path("<int:pk>/ap-dung/", views.set_activate, name="set_activate"),
+    path("tieu-chi/<int:pk>/them-chi-tieu/", views.indicator_add, name="indicator_add"),
+    path("chi-tieu/<int:pk>/sua/", views.indicator_edit, name="indicator_edit"),
+    path("chi-tieu/<int:pk>/xoa/", views.indicator_delete, name="indicator_delete"),
 ]

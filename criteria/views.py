@@ -2,36 +2,62 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services, xlsx
-from .forms import CriteriaSetImportForm
-from .models import CriteriaSet, Region
-from .specs import SetLocked, save_spec, spec_from_set
+from .forms import (
+    ConditionFormSet,
+    CriteriaSetImportForm,
+    IndicatorForm,
+    conditions_fit,
+    target_forms,
+)
+from .marks import footnotes, to_confirm_marks
+from .models import Condition, CriteriaSet, Criterion, Indicator, Region, Target
+from .specs import COMMUNE_FLAGS, SetLocked, save_spec, spec_from_set
 from .workbooks import export_workbook
 
 can_manage = permission_required("criteria.change_criteriaset", raise_exception=True)
 
 
 def set_list(request: HttpRequest) -> HttpResponse:
+    def marked(model, path: str) -> Exists:
+        return Exists(model.objects.filter(**{path: OuterRef("pk"), "to_confirm": True}))
+
     sets = CriteriaSet.objects.annotate(
         criterion_count=Count("criteria", distinct=True),
         indicator_count=Count("criteria__indicators", distinct=True),
+        has_marks=Q(to_confirm=True)
+        | marked(Criterion, "criteria_set")
+        | marked(Indicator, "criterion__criteria_set")
+        | marked(Condition, "indicator__criterion__criteria_set")
+        | marked(Target, "indicator__criterion__criteria_set"),
     )
     return render(request, "criteria/set_list.html", {"sets": sets})
 
 
 def set_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    criteria_set = get_object_or_404(CriteriaSet.objects.for_detail_page(), pk=pk)
+    criteria_set = get_object_or_404(
+        CriteriaSet.objects.for_detail_page().select_related("special_region"), pk=pk
+    )
     if criteria_set.target_basis == CriteriaSet.TargetBasis.COMMUNE_GROUP:
         columns = list(criteria_set.commune_groups.all())
     else:
         columns = list(Region.objects.all())
+    marks = to_confirm_marks(criteria_set)
+    numbers = {(m.item._meta.label, m.item.pk): m.number for m in marks}
+
+    def marked(item) -> tuple:
+        """The item with its footnote number (None when it is not marked)."""
+        return item, numbers.get((item._meta.label, item.pk)) if item is not None else None
+
     groups = []
     for group in criteria_set.groups.all():
         criteria = []
@@ -46,24 +72,21 @@ def set_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 indicators.append(
                     {
-                        "indicator": indicator,
-                        "general_target": general,
-                        "column_targets": [by_column.get(c.pk) for c in columns],
+                        "indicator": marked(indicator),
+                        "conditions": [marked(c) for c in indicator.conditions.all()],
+                        "general_target": marked(general),
+                        "column_targets": [marked(by_column.get(c.pk)) for c in columns],
                     }
                 )
-            criteria.append({"criterion": criterion, "indicators": indicators})
+            criteria.append({"criterion": marked(criterion), "indicators": indicators})
         groups.append({"group": group, "criteria": criteria})
-    unconfirmed = any(
-        row["indicator"].to_confirm or any(c.to_confirm for c in row["indicator"].conditions.all())
-        for g in groups
-        for c in g["criteria"]
-        for row in c["indicators"]
-    )
     context = {
         "set": criteria_set,
+        "set_mark": numbers.get((criteria_set._meta.label, criteria_set.pk)),
+        "special_flags": [COMMUNE_FLAGS.get(f, f) for f in criteria_set.special_region_flags],
         "groups": groups,
         "columns": columns,
-        "unconfirmed": unconfirmed,
+        "footnotes": footnotes(marks),
         "can_manage": request.user.has_perm("criteria.change_criteriaset"),
     }
     return render(request, "criteria/set_detail.html", context)
@@ -116,10 +139,92 @@ def set_activate(request: HttpRequest, pk: int) -> HttpResponse:
     if not criteria_set.is_editable:
         messages.error(request, _("Only a draft can be activated."))
     else:
-        services.activate(criteria_set=criteria_set)
-        messages.success(
-            request,
-            _("Version %(version)s is now the active version; the previous one is retired.")
-            % {"version": criteria_set.version},
-        )
+        try:
+            services.activate(criteria_set=criteria_set)
+        except services.SetNotReady as exc:
+            messages.error(
+                request,
+                _("This version cannot be activated yet: %(problems)s")
+                % {"problems": " ".join(exc.problems)},
+            )
+        else:
+            messages.success(
+                request,
+                _("Version %(version)s is now the active version; the previous one is retired.")
+                % {"version": criteria_set.version},
+            )
+    return redirect("criteria:set_detail", pk=criteria_set.pk)
+
+
+# ---------------------------------------------------------------- a draft's indicators
+
+
+def _draft_only(criteria_set: CriteriaSet) -> None:
+    if not criteria_set.is_editable:
+        raise PermissionDenied(_("Only a draft can be changed. Copy the set as a new version."))
+
+
+@can_manage
+def indicator_add(request: HttpRequest, pk: int) -> HttpResponse:
+    criterion = get_object_or_404(Criterion.objects.select_related("criteria_set"), pk=pk)
+    return _indicator_page(request, criterion, Indicator(criterion=criterion))
+
+
+@can_manage
+def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    indicator = get_object_or_404(
+        Indicator.objects.select_related("criterion__criteria_set"), pk=pk
+    )
+    return _indicator_page(request, indicator.criterion, indicator)
+
+
+def _indicator_page(request: HttpRequest, criterion: Criterion, indicator: Indicator):
+    """The indicator with its conditions and its targets, on one page; saved all together."""
+    criteria_set = criterion.criteria_set
+    _draft_only(criteria_set)
+    data = request.POST if request.method == "POST" else None
+    form = IndicatorForm(data, instance=indicator, criterion=criterion)
+    conditions = ConditionFormSet(
+        data,
+        queryset=indicator.conditions.all() if indicator.pk else Condition.objects.none(),
+        prefix="conditions",
+    )
+    targets = target_forms(criteria_set, indicator, data)
+    if (
+        data is not None
+        and all([form.is_valid(), conditions.is_valid(), *(t.is_valid() for t in targets)])
+        and conditions_fit(form, conditions)
+    ):
+        try:
+            saved = services.save_indicator(
+                indicator=form.save(commit=False),
+                conditions=conditions.conditions(),
+                targets=[t.values() for t in targets if not t.is_blank],
+            )
+        except services.SetNotEditable as exc:
+            raise PermissionDenied(str(exc)) from None
+        messages.success(request, _("Indicator %(code)s was saved.") % {"code": saved.code})
+        url = reverse("criteria:set_detail", args=[criteria_set.pk])
+        return redirect(f"{url}#indicator-{saved.code}")
+    context = {
+        "set": criteria_set,
+        "criterion": criterion,
+        "indicator": indicator,
+        "form": form,
+        "conditions": conditions,
+        "targets": targets,
+    }
+    return render(request, "criteria/indicator_form.html", context)
+
+
+@require_POST
+@can_manage
+def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    indicator = get_object_or_404(
+        Indicator.objects.select_related("criterion__criteria_set"), pk=pk
+    )
+    criteria_set = indicator.criterion.criteria_set
+    _draft_only(criteria_set)
+    services.delete_indicator(indicator=indicator)
+    messages.success(request, _("Indicator %(code)s was deleted.") % {"code": indicator.code})
     return redirect("criteria:set_detail", pk=criteria_set.pk)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
+from criteria.marks import footnotes, to_confirm_marks
 from criteria.models import Condition, CriteriaSet, Criterion, CriterionGroup, Indicator, Target
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +127,68 @@ def test_list_query_count_does_not_grow_with_the_sets(client, user, shipped_sets
     # session, user, two permission look-ups (the import button), the user's unit (header),
     # sets with their counts
     assert len(few) == len(many) <= 6
+
+
+# ---------------------------------------------------------------- marks
+
+
+def footnote_numbers(page: str) -> list[str]:
+    return re.findall(r'<a href="#to-confirm-note-(\d+)">', page)
+
+
+def test_each_mark_is_a_numbered_footnote_on_its_line(client, user, ntm_set):
+    client.force_login(user)
+
+    page = client.get(reverse("criteria:set_detail", args=[ntm_set.pk])).content.decode()
+
+    marks = to_confirm_marks(ntm_set)
+    notes = footnotes(marks)
+    assert len(footnote_numbers(page)) == len(marks)  # one reference on each marked line
+    assert 'data-testid="to-confirm-notes"' in page
+    for footnote in notes:
+        assert f'<li id="to-confirm-note-{footnote.number}" value="{footnote.number}">' in page
+        assert escape(footnote.note) in page
+    # the 2/3 share of 8.3, in its target cells: one note for the general and seven regions
+    radio = page[page.index('id="indicator-8.3"') : page.index('id="indicator-8.4"')]
+    share = next(f for f in notes if "2/3" in f.note)
+    assert radio.count(f'href="#to-confirm-note-{share.number}"') == 8
+    assert "QĐ 1127/QĐ-BTTTT (2022)" in page  # the 8.1 conditions' source
+
+
+def test_the_set_page_shows_the_special_target_rule(client, user, ntm_set):
+    client.force_login(user)
+
+    page = client.get(reverse("criteria:set_detail", args=[ntm_set.pk])).content.decode()
+
+    rule = page[page.index('data-testid="special-rule"') :]
+    rule = rule[: rule.index("</dd>")]
+    assert "Trung du và miền núi phía Bắc" in rule
+    assert escape(ntm_set.special_region_basis) in rule
+
+
+def test_the_2026_set_page_shows_its_groups_and_every_mark(client, user, shipped_sets):
+    client.force_login(user)
+    cs = shipped_sets["xa-ntm-2026-2030"]
+
+    page = client.get(reverse("criteria:set_detail", args=[cs.pk])).content.decode()
+
+    assert "51/2025/QĐ-TTg" in page
+    groups = page[page.index('data-testid="commune-groups"') :]
+    assert "xã không thuộc nhóm 1 và nhóm 3" in groups[: groups.index("</ul>")]
+    criterion_7 = page[page.index('id="criterion-7"') : page.index('id="criterion-8"')]
+    assert 'href="#to-confirm-note-' in criterion_7
+    assert footnote_numbers(page) == ["1", "2"]  # the criterion list, criterion 7
+    assert escape(cs.to_confirm_note) in page
+    assert escape(cs.criteria.get(number=7).to_confirm_note) in page
+    assert 'data-testid="unconfirmed-banner"' in page
+
+
+def test_the_list_shows_the_2026_draft_and_its_mark(client, user, shipped_sets):
+    client.force_login(user)
+
+    page = client.get(reverse("criteria:set_list")).content.decode()
+
+    row = page[page.index("Bộ tiêu chí quốc gia về xã nông thôn mới giai đoạn 2026–2030") :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="set-marks"' in row
+    assert "Bản nháp" in row
