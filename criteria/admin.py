@@ -52,8 +52,17 @@ class CommuneGroupInline(admin.TabularInline):
 
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(DraftOnlyMixin, admin.ModelAdmin):
-    list_display = ["name", "code", "version", "kind", "year_from", "year_to", "status"]
-    list_filter = ["status", "kind", "target_basis"]
+    list_display = [
+        "name",
+        "code",
+        "version",
+        "kind",
+        "year_from",
+        "year_to",
+        "status",
+        "to_confirm",
+    ]
+    list_filter = ["status", "kind", "target_basis", "to_confirm"]
     search_fields = ["name", "code", "legal_number", "legal_title"]
     inlines = [CriterionGroupInline, CommuneGroupInline]
     readonly_fields = ["status", "previous_version", "updated_at"]
@@ -76,13 +85,13 @@ class CriterionGroupAdmin(DraftOnlyMixin, admin.ModelAdmin):
 
 @admin.register(CommuneGroup)
 class CommuneGroupAdmin(CriterionGroupAdmin):
-    list_display = ["code", "name", "criteria_set"]
+    list_display = ["code", "name", "definition", "criteria_set"]
 
 
 @admin.register(Criterion)
 class CriterionAdmin(DraftOnlyMixin, admin.ModelAdmin):
-    list_display = ["number", "name", "group", "criteria_set"]
-    list_filter = ["criteria_set", "group__name"]
+    list_display = ["number", "name", "group", "to_confirm", "criteria_set"]
+    list_filter = ["criteria_set", "to_confirm", "group__name"]
     search_fields = ["name"]
     list_select_related = ["group", "criteria_set"]
 
@@ -103,7 +112,7 @@ class TargetInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(DraftOnlyMixin, admin.ModelAdmin):
-    list_display = ["code", "content", "value_type", "to_confirm", "criterion"]
+    list_display = ["code", "content", "value_type", "source", "to_confirm", "criterion"]
     list_filter = ["value_type", "to_confirm", "criterion__criteria_set"]
     search_fields = ["code", "content", "guidance"]
     list_select_related = ["criterion__criteria_set"]
@@ -116,7 +125,7 @@ class IndicatorAdmin(DraftOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(DraftOnlyMixin, admin.ModelAdmin):
-    list_display = ["code", "text", "scope", "threshold", "to_confirm", "indicator"]
+    list_display = ["code", "text", "scope", "threshold", "source", "to_confirm", "indicator"]
     list_filter = ["scope", "to_confirm", "indicator__criterion__criteria_set"]
     search_fields = ["text", "indicator__code"]
     list_select_related = ["indicator"]
@@ -128,8 +137,8 @@ class ConditionAdmin(DraftOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Target)
 class TargetAdmin(DraftOnlyMixin, admin.ModelAdmin):
-    list_display = ["indicator", "region", "commune_group", "threshold", "text"]
-    list_filter = ["region", "indicator__criterion__criteria_set"]
+    list_display = ["indicator", "region", "commune_group", "threshold", "text", "to_confirm"]
+    list_filter = ["region", "to_confirm", "indicator__criterion__criteria_set"]
     search_fields = ["indicator__code", "text"]
     list_select_related = ["indicator", "region", "commune_group"]
 

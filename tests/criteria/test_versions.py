@@ -82,3 +82,14 @@ def test_admin_cannot_change_an_active_sets_indicator_but_can_change_a_drafts(cl
 
     CriteriaSet.objects.filter(pk=ntm_set.pk).update(status=CriteriaSet.Status.DRAFT)
     assert 'name="content"' in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "model", ["criteriaset", "criterion", "communegroup", "indicator", "condition", "target"]
+)
+def test_admin_lists_of_the_catalogue_show_sources_and_marks(client, shipped_sets, model):
+    client.force_login(User.objects.create_superuser("root", password="pw-for-tests-1"))
+
+    response = client.get(reverse(f"admin:criteria_{model}_changelist"))
+
+    assert response.status_code == 200
