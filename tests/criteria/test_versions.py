@@ -85,11 +85,20 @@ def test_admin_cannot_change_an_active_sets_indicator_but_can_change_a_drafts(cl
 
 
 @pytest.mark.parametrize(
-    "model", ["criteriaset", "criterion", "communegroup", "indicator", "condition", "target"]
+    ("model", "column"),
+    [
+        ("criteriaset", "to_confirm"),
+        ("criterion", "to_confirm"),
+        ("communegroup", "definition"),
+        ("indicator", "source"),
+        ("condition", "source"),
+        ("target", "to_confirm"),
+    ],
 )
-def test_admin_lists_of_the_catalogue_show_sources_and_marks(client, shipped_sets, model):
+def test_admin_lists_of_the_catalogue_show_sources_and_marks(client, shipped_sets, model, column):
     client.force_login(User.objects.create_superuser("root", password="pw-for-tests-1"))
 
     response = client.get(reverse(f"admin:criteria_{model}_changelist"))
 
     assert response.status_code == 200
+    assert f"column-{column}" in response.content.decode()
