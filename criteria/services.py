@@ -143,8 +143,7 @@ def save_indicator(
     locked = _lock_draft(indicator.criterion.criteria_set)
     locked.save(update_fields=["updated_at"])
     if indicator.pk is None:
-        last = Indicator.objects.filter(criterion=indicator.criterion).aggregate(o=Max("order"))
-        indicator.order = (last["o"] or 0) + 1
+        _make_room(indicator)
     indicator.save()
     indicator.conditions.all().delete()
     indicator.targets.all().delete()
@@ -165,6 +164,24 @@ def save_indicator(
         for t in targets
     )
     return indicator
+
+
+def _code_key(code: str) -> tuple:
+    """ "7.10" after "7.9": numbers compare as numbers."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in code.split("."))
+
+
+def _make_room(indicator: Indicator) -> None:
+    """Place a new indicator among its criterion's by its code (7.3 between 7.2 and 7.4)."""
+    siblings = list(Indicator.objects.filter(criterion=indicator.criterion).order_by("order"))
+    later = [i for i in siblings if _code_key(i.code) > _code_key(indicator.code)]
+    if not later:
+        indicator.order = (siblings[-1].order if siblings else 0) + 1
+        return
+    indicator.order = later[0].order
+    for sibling in siblings[siblings.index(later[0]) :]:
+        sibling.order += 1
+    Indicator.objects.bulk_update(siblings, ["order"])
 
 
 @transaction.atomic

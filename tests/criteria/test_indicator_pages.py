@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import User
-from criteria.models import CriteriaSet, Indicator
+from criteria.models import CriteriaSet, Indicator, Region
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +273,38 @@ def test_the_draft_page_offers_adding_an_indicator_to_criterion_7(
     assert add_url in client.get(url).content.decode()
     client.force_login(user)
     assert add_url not in client.get(url).content.decode()
+
+
+def test_a_draft_by_region_takes_a_general_target_and_one_regions_own(
+    client, manager, shipped_sets
+):
+    advanced = shipped_sets["xa-ntm-nang-cao-2021-2025"]
+    criterion_8 = advanced.criteria.get(number=8)
+    north = Region.objects.get(code="trung-du-mien-nui-phia-bac")
+    data = form_data(advanced, targets={}, code="8.3", content="Chỉ tiêu 8.3 theo Phụ lục II")
+    data.update(
+        {
+            "target-general-text": "Đạt",
+            "target-general-source": "QĐ 318/QĐ-TTg (2022), Phụ lục II",
+            f"target-region-{north.pk}-threshold": "60",
+            f"target-region-{north.pk}-to_confirm": "on",
+            f"target-region-{north.pk}-to_confirm_note": "Chờ đối chiếu",
+        }
+    )
+    client.force_login(manager)
+
+    response = add(client, criterion_8, data)
+
+    assert response.status_code == 302
+    indicator = Indicator.objects.get(criterion=criterion_8, code="8.3")
+    general = indicator.targets.get(region=None)
+    regional = indicator.targets.get(region=north)
+    assert (general.text, general.source) == ("Đạt", "QĐ 318/QĐ-TTg (2022), Phụ lục II")
+    assert (regional.threshold, regional.to_confirm, regional.to_confirm_note) == (
+        Decimal("60"),
+        True,
+        "Chờ đối chiếu",
+    )
+    assert indicator.targets.count() == 2
+    codes = criterion_8.indicators.order_by("order").values_list("code", flat=True)
+    assert list(codes) == ["8.1", "8.2", "8.3", "8.4"]  # placed by its code
