@@ -320,7 +320,11 @@ class IndicatorEntryForm(forms.Form):
         ]
 
     def grid_rows(self):
-        return [(village, [self[name] for name in names]) for village, names in self.grid]
+        """(village, [(condition, bound field)]) for the village grid."""
+        return [
+            (village, list(zip(self.village_conditions, [self[n] for n in names], strict=True)))
+            for village, names in self.grid
+        ]
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")

@@ -1,5 +1,6 @@
-"""The scoring journey in a real browser: fill the form with a village grid and a file, submit,
-get it returned with a reason, fix, resubmit, approve."""
+"""The scoring journey in a real browser: answer conditions Có / Không / Chưa nhập, fill the
+village grid (first partly: undecided, not failed) and attach a file, submit, get it returned
+with a reason, fix, resubmit, approve."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def save(page, code):
     expect(page.get_by_text(f"Đã lưu chỉ tiêu {code}.")).to_be_visible()
 
 
+def answer_yes_to_every_condition(form):
+    for radio in form.locator('input[type="radio"][value="yes"]').all():
+        radio.check()
+
+
+def answer_yes_in_every_village(form):
+    for cell in form.locator("table.village-grid select").all():
+        cell.select_option("yes")
+
+
 def test_district_officer_scores_submits_and_the_province_returns_then_approves(
     page, live_server, demo, tmp_path
 ):
@@ -57,28 +68,50 @@ def test_district_officer_scores_submits_and_the_province_returns_then_approves(
     expect(page.get_by_role("heading", name=commune.label)).to_be_visible()
 
     form = page.get_by_test_id("form-8.1")
-    for box in form.locator('input[type="checkbox"][name*="-c_"]').all():
-        box.check()
+    expect(form.locator('input[type="radio"][value=""]:checked')).to_have_count(6)
+    answer_yes_to_every_condition(form)
     form.locator('input[type="file"]').set_input_files(str(pdf))
     save(page, "8.1")
     expect(page.get_by_test_id("reason-8.1")).to_contain_text("Đạt")
     expect(page.get_by_role("link", name="bien-ban-kiem-tra.pdf")).to_be_visible()
 
+    # Pò Lọi: only the telephone checked so far. The village is undecided, not lacking Internet.
+    form = page.get_by_test_id("form-8.2")
+    answer_yes_in_every_village(form)
+    form.get_by_label("Pò Lọi: Internet băng rộng cố định mặt đất").select_option("")
+    form.get_by_label("Pò Lọi: Internet băng rộng di động mặt đất").select_option("")
+    save(page, "8.2")
+    reason = page.get_by_test_id("reason-8.2")
+    expect(reason).to_contain_text("Pò Lọi")
+    expect(reason).not_to_contain_text("chưa có Internet")
+    expect(reason).not_to_contain_text("Chưa đạt")
+    form = page.get_by_test_id("form-8.2")
+    expect(form.get_by_label("Pò Lọi: Điện thoại di động mặt đất")).to_have_value("yes")
+    expect(form.get_by_label("Pò Lọi: Internet băng rộng cố định mặt đất")).to_have_value("")
+
     for code in ("8.2", "8.3"):
         form = page.get_by_test_id(f"form-{code}")
-        for box in form.locator('input[type="checkbox"]').all():
-            box.check()
+        answer_yes_to_every_condition(form)
+        answer_yes_in_every_village(form)
         form.get_by_label("Lý do không có minh chứng").fill("Đã kiểm tra thực tế tại các thôn")
         save(page, code)
     expect(page.get_by_test_id("reason-8.2")).to_contain_text("3/3 thôn đạt điều kiện")
 
+    # 120% of officials using a computer is impossible: refused next to the field, nothing saved,
+    # and what was typed and chosen stays in the form.
     form = page.get_by_test_id("form-8.4")
-    numbers = form.locator('input[name$="-c_1"], input[name$="-c_5"]')
-    numbers.nth(0).fill("90")
-    numbers.nth(1).fill("65")
-    for box in form.locator('input[type="checkbox"]').all():
-        box.check()
+    computers = form.locator('input[name$="-c_1"]')
+    computers.fill("120")
+    form.locator('input[name$="-c_5"]').fill("65")
+    answer_yes_to_every_condition(form)
     form.get_by_label("Lý do không có minh chứng").fill("Số liệu từ báo cáo của xã")
+    page.get_by_role("button", name="Lưu chỉ tiêu 8.4").click()
+    form = page.get_by_test_id("form-8.4")
+    expect(form.locator(".invalid-feedback")).to_be_visible()
+    expect(form.locator(".invalid-feedback")).to_contain_text("120")
+    expect(form.locator('input[name$="-c_1"]')).to_have_value("120")
+    expect(form.locator('input[type="radio"][value="yes"]:checked')).to_have_count(3)
+    form.locator('input[name$="-c_1"]').fill("90")
     save(page, "8.4")
     shot(page, "assessment-form")
 
