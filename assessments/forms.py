@@ -9,9 +9,20 @@ from criteria.models import CriteriaSet
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from .evidence import check_evidence_file
-from .models import AssessmentPeriod, Commune, District, Role, User, Village
+from .models import (
+    AssessmentPeriod,
+    Commune,
+    CommuneFlagRecord,
+    District,
+    Province,
+    Role,
+    User,
+    Village,
+)
 from .scoring import impossible_number, is_share
 from .services import Entry
+from .unit_import import UnitFileInvalid
+from .unit_lists import check_list_upload
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
@@ -320,11 +331,7 @@ class IndicatorEntryForm(forms.Form):
         ]
 
     def grid_rows(self):
-        """(village, [(condition, bound field)]) for the village grid."""
-        return [
-            (village, list(zip(self.village_conditions, [self[n] for n in names], strict=True)))
-            for village, names in self.grid
-        ]
+        return [(village, [self[name] for name in names]) for village, names in self.grid]
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -481,3 +488,98 @@ class EntryWorkbookForm(forms.Form):
         except WorkbookInvalid as exc:
             raise forms.ValidationError(exc.errors) from None
         return upload
+
+
+# ---------------------------------------------------------------- lists of communes by code
+
+
+class CommuneListForm(forms.Form):
+    """An uploaded list of communes by code; a superuser also chooses the province."""
+
+    province = forms.ModelChoiceField(Province.objects.all(), label=_("Province"))
+    file = forms.FileField(
+        label=_("List of communes (.xlsx or .csv)"),
+        help_text=_(
+            "First row: the column names. The column «Mã PX» holds the communes' codes of the "
+            "statistics office (leading zeros may be missing); a column «Phường Xã» with their "
+            "names is optional and only used to warn of a code that names another commune."
+        ),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.is_superuser:
+            del self.fields["province"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_list_upload(upload, size=upload.size)
+        except UnitFileInvalid as exc:
+            raise forms.ValidationError(exc.errors) from None
+        return upload
+
+    def chosen_province(self) -> Province:
+        return self.cleaned_data.get("province") or self.user.province
+
+
+class FlagListForm(CommuneListForm):
+    flag = forms.ChoiceField(label=_("Flag"), choices=CommuneFlagRecord.Flag.choices)
+    document = forms.CharField(
+        label=_("Deciding document"),
+        max_length=200,
+        help_text=_("Its number and issuer, for example QĐ 861/QĐ-TTg."),
+    )
+    valid_from = forms.DateField(
+        label=_("In force from"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+        help_text=_("The codes name the units in force on this day."),
+    )
+    valid_to = forms.DateField(
+        label=_("In force until"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+    )
+    complete = forms.BooleanField(
+        label=_("The file is the complete list: communes not in it lose the flag"),
+        required=False,
+        widget=CHECKBOX,
+    )
+
+    field_order = ["province", "flag", "document", "valid_from", "valid_to", "complete", "file"]
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("valid_to")
+            and data.get("valid_from")
+            and data["valid_to"] < data["valid_from"]
+        ):
+            self.add_error("valid_to", _("The end date must not be before the start date."))
+        return data
+
+
+class GroupListForm(CommuneListForm):
+    set_code = forms.ChoiceField(label=_("Criteria set"))
+    document = forms.CharField(
+        label=_("Deciding document"),
+        max_length=200,
+        required=False,
+        help_text=_("The decision that put the communes in their groups, if there is one."),
+    )
+
+    field_order = ["province", "set_code", "document", "file"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sets = CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
+        names = {s.code: s.name for s in sets.order_by("code", "version")}
+        self.fields["set_code"].choices = sorted(names.items())
+        self.fields["file"].help_text = _(
+            "First row: the column names. The column «Mã PX» holds the communes' codes of the "
+            "statistics office; the column «Nhóm» their group, written as its code (nhom-1), its "
+            "number (1) or its name (Nhóm 1)."
+        )

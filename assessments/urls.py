@@ -45,3 +45,9 @@ urlpatterns += [
     path("danh-gia/huyen/<int:pk>/nhap-excel/", views.excel_upload, name="excel_upload"),
     path("danh-gia/huyen/<int:pk>/ap-dung-excel/", views.excel_apply, name="excel_apply"),
 ]
+urlpatterns += [
+    path("don-vi/nhap-danh-sach-dien/", views.flag_import, name="flag_import"),
+    path("don-vi/nhap-danh-sach-dien/luu/", views.flag_import_apply, name="flag_import_apply"),
+    path("don-vi/nhap-nhom-xa/", views.group_import, name="group_import"),
+    path("don-vi/nhap-nhom-xa/luu/", views.group_import_apply, name="group_import_apply"),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.contrib import messages
@@ -19,11 +20,13 @@ from criteria import xlsx
 from criteria.models import Indicator
 from criteria.workbooks import WorkbookInvalid
 
-from . import excel_entry, services, workflow
+from . import excel_entry, services, unit_lists, workflow
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
     EntryWorkbookForm,
+    FlagListForm,
+    GroupListForm,
     IndicatorEntryForm,
     PasswordResetByManagerForm,
     PeriodForm,
@@ -48,6 +51,7 @@ from .models import (
     Village,
 )
 from .scoring import target_for
+from .unit_import import UnitFileInvalid
 from .workflow import Action
 
 
@@ -871,3 +875,162 @@ def excel_apply(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("%(n)s indicator entries were saved from the file.") % {"n": applied}
     )
     return redirect(worklist)
+
+
+# ---------------------------------------------------------------- lists of communes by code
+# A province administrator uploads a list (the communes a document flags, or each commune's
+# group), sees what would change, and confirms. Between the two, the checked rows wait in the
+# session; at confirmation the plan is made again and must be the one the preview showed.
+
+FLAG_LIST_SESSION_KEY = "flag_list"
+GROUP_LIST_SESSION_KEY = "group_list"
+
+
+def _require_province_manager(request: HttpRequest) -> None:
+    if not workflow.may_manage_province(request.user):
+        raise PermissionDenied
+
+
+def _managed_province(request: HttpRequest, pk: int) -> Province:
+    provinces = Province.objects.all()
+    if not request.user.is_superuser:
+        provinces = provinces.filter(pk=request.user.province_id)
+    return get_object_or_404(provinces, pk=pk)
+
+
+def _list_rows(upload, province: Province, *, with_groups: bool = False):
+    return unit_lists.read_list(
+        upload,
+        size=upload.size,
+        max_rows=unit_lists.row_limit(province),
+        with_groups=with_groups,
+    )
+
+
+def _stale_list(request: HttpRequest, url_name: str) -> HttpResponse:
+    messages.error(
+        request,
+        _(
+            "Nothing was saved: the communes changed since the preview, or the preview is gone. "
+            "Upload the file again to see the changes as they are now."
+        ),
+    )
+    return redirect(f"assessments:{url_name}")
+
+
+def flag_import(request: HttpRequest) -> HttpResponse:
+    """Read a list of the communes a document flags and show what would change."""
+    _require_province_manager(request)
+    form = FlagListForm(request.POST or None, request.FILES or None, user=request.user)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data, province = form.cleaned_data, form.chosen_province()
+        try:
+            rows = _list_rows(data["file"], province)
+            plan = unit_lists.plan_flags(
+                rows,
+                province=province,
+                flag=data["flag"],
+                document=data["document"].strip(),
+                valid_from=data["valid_from"],
+                valid_to=data["valid_to"],
+                complete=data["complete"],
+            )
+        except UnitFileInvalid as exc:
+            form.add_error("file", exc.errors)
+        else:
+            request.session[FLAG_LIST_SESSION_KEY] = {
+                "province": province.pk,
+                "flag": plan.flag,
+                "document": plan.document,
+                "valid_from": plan.valid_from.isoformat(),
+                "valid_to": plan.valid_to.isoformat() if plan.valid_to else None,
+                "complete": plan.complete,
+                "rows": [[r.number, r.code, r.name] for r in rows],
+                "fingerprint": plan.fingerprint(),
+            }
+    return render(request, "assessments/flag_import.html", {"form": form, "plan": plan})
+
+
+@require_POST
+def flag_import_apply(request: HttpRequest) -> HttpResponse:
+    _require_province_manager(request)
+    pending = request.session.pop(FLAG_LIST_SESSION_KEY, None)
+    if pending is None:
+        return _stale_list(request, "flag_import")
+    province = _managed_province(request, pending["province"])
+    try:
+        plan = unit_lists.plan_flags(
+            [unit_lists.ListRow(*row) for row in pending["rows"]],
+            province=province,
+            flag=pending["flag"],
+            document=pending["document"],
+            valid_from=datetime.date.fromisoformat(pending["valid_from"]),
+            valid_to=pending["valid_to"] and datetime.date.fromisoformat(pending["valid_to"]),
+            complete=pending["complete"],
+        )
+        if plan.fingerprint() != pending["fingerprint"]:
+            raise unit_lists.ListChanged
+        saved = unit_lists.apply_flags(plan, user=request.user)
+    except (UnitFileInvalid, unit_lists.ListChanged):
+        return _stale_list(request, "flag_import")
+    messages.success(
+        request,
+        _("%(flag)s: %(n)s communes changed, recorded with %(document)s.")
+        % {"flag": plan.flag_label, "n": saved, "document": plan.document},
+    )
+    return redirect("assessments:province")
+
+
+def group_import(request: HttpRequest) -> HttpResponse:
+    """Read a list of communes and their groups for a set, and show what would change."""
+    _require_province_manager(request)
+    form = GroupListForm(request.POST or None, request.FILES or None, user=request.user)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data, province = form.cleaned_data, form.chosen_province()
+        try:
+            rows = _list_rows(data["file"], province, with_groups=True)
+            plan = unit_lists.plan_groups(
+                rows,
+                province=province,
+                set_code=data["set_code"],
+                document=data["document"].strip(),
+            )
+        except UnitFileInvalid as exc:
+            form.add_error("file", exc.errors)
+        else:
+            request.session[GROUP_LIST_SESSION_KEY] = {
+                "province": province.pk,
+                "set_code": data["set_code"],
+                "document": plan.document,
+                "rows": [[r.number, r.code, r.name, r.group] for r in rows],
+                "fingerprint": plan.fingerprint(),
+            }
+    return render(request, "assessments/group_import.html", {"form": form, "plan": plan})
+
+
+@require_POST
+def group_import_apply(request: HttpRequest) -> HttpResponse:
+    _require_province_manager(request)
+    pending = request.session.pop(GROUP_LIST_SESSION_KEY, None)
+    if pending is None:
+        return _stale_list(request, "group_import")
+    province = _managed_province(request, pending["province"])
+    try:
+        plan = unit_lists.plan_groups(
+            [unit_lists.ListRow(*row) for row in pending["rows"]],
+            province=province,
+            set_code=pending["set_code"],
+            document=pending["document"],
+        )
+        if plan.fingerprint() != pending["fingerprint"]:
+            raise unit_lists.ListChanged
+        saved = unit_lists.apply_groups(plan, user=request.user)
+    except (UnitFileInvalid, unit_lists.ListChanged):
+        return _stale_list(request, "group_import")
+    messages.success(
+        request,
+        _("%(set)s: %(n)s communes changed group.") % {"set": plan.criteria_set.name, "n": saved},
+    )
+    return redirect("assessments:province")
