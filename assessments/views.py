@@ -923,6 +923,8 @@ def flag_import(request: HttpRequest) -> HttpResponse:
     _require_province_manager(request)
     form = FlagListForm(request.POST or None, request.FILES or None, user=request.user)
     plan = None
+    if request.method == "POST":
+        request.session.pop(FLAG_LIST_SESSION_KEY, None)  # a new file replaces the last preview
     if request.method == "POST" and form.is_valid():
         data, province = form.cleaned_data, form.chosen_province()
         try:
@@ -987,6 +989,8 @@ def group_import(request: HttpRequest) -> HttpResponse:
     _require_province_manager(request)
     form = GroupListForm(request.POST or None, request.FILES or None, user=request.user)
     plan = None
+    if request.method == "POST":
+        request.session.pop(GROUP_LIST_SESSION_KEY, None)  # a new file replaces the last preview
     if request.method == "POST" and form.is_valid():
         data, province = form.cleaned_data, form.chosen_province()
         try:

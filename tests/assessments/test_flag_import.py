@@ -295,6 +295,7 @@ def test_a_province_admin_sees_the_changes_then_saves_them(client, communes, man
 
 def test_errors_are_shown_with_their_row_numbers_and_nothing_is_kept(client, communes, manager):
     client.force_login(manager)
+    client.post(URL, form_data(make_list_file([["06559"]])))  # an earlier preview
 
     page = client.post(URL, form_data(make_list_file([["06280"], ["99999"]])))
 
