@@ -12,6 +12,7 @@ from tests.conftest import indicator, make_district, make_province
 
 pytestmark = pytest.mark.django_db
 NORTH, DELTA = "trung-du-mien-nui-phia-bac", "dong-bang-song-hong"
+GENERAL = None  # the set's general target: the decisions below do not depend on the region
 
 
 class Village:
@@ -117,19 +118,19 @@ def test_postal_checklist_needs_every_condition(ntm_set):
     all_six = {"conditions": {str(n): True for n in range(1, 7)}}
     five = {"conditions": {**all_six["conditions"], "4": False}}
 
-    assert decide(postal, NORTH, [], all_six).met is True
-    refused = decide(postal, NORTH, [], five)
+    assert decide(postal, GENERAL, [], all_six).met is True
+    refused = decide(postal, GENERAL, [], five)
     assert refused.met is False
     assert "Thời gian mở cửa tối thiểu 4 giờ/ngày làm việc" in refused.reason
-    assert decide(postal, NORTH, [], {"conditions": {"1": True}}).met is None
+    assert decide(postal, GENERAL, [], {"conditions": {"1": True}}).met is None
 
 
 def test_checklist_condition_with_a_threshold(ntm_set):
     it = indicator(ntm_set, "8.4")
     ticks = {"2": True, "3": True, "4": True}
 
-    assert decide(it, NORTH, [], {"conditions": {**ticks, "1": "85", "5": "60"}}).met is True
-    low = decide(it, NORTH, [], {"conditions": {**ticks, "1": "70", "5": "60"}})
+    assert decide(it, GENERAL, [], {"conditions": {**ticks, "1": "85", "5": "60"}}).met is True
+    low = decide(it, GENERAL, [], {"conditions": {**ticks, "1": "70", "5": "60"}})
     assert low.met is False and "máy vi tính" in low.reason
 
 
@@ -143,7 +144,7 @@ def test_a_village_with_fixed_broadband_but_no_mobile_broadband_still_passes_8_2
     fixed_only = {"1": False, "2": True, "3": True, "4": False}
 
     decision = decide(
-        telecom, NORTH, VILLAGES, telecom_grid(**{"1": full, "2": full, "3": fixed_only})
+        telecom, GENERAL, VILLAGES, telecom_grid(**{"1": full, "2": full, "3": fixed_only})
     )
 
     assert decision.met is True
@@ -156,7 +157,7 @@ def test_a_village_without_internet_fails_8_2_and_the_reason_counts_villages(ntm
     no_internet = {"1": True, "2": True, "3": False, "4": False}
 
     decision = decide(
-        telecom, NORTH, VILLAGES, telecom_grid(**{"1": full, "2": no_internet, "3": full})
+        telecom, GENERAL, VILLAGES, telecom_grid(**{"1": full, "2": no_internet, "3": full})
     )
 
     assert decision.met is False
@@ -164,7 +165,7 @@ def test_a_village_without_internet_fails_8_2_and_the_reason_counts_villages(ntm
 
 
 def test_per_village_indicator_without_villages_is_not_decided(ntm_set):
-    decision = decide(indicator(ntm_set, "8.2"), NORTH, [], telecom_grid())
+    decision = decide(indicator(ntm_set, "8.2"), GENERAL, [], telecom_grid())
 
     assert decision.met is None
     assert "chưa có thôn" in decision.reason
@@ -174,12 +175,14 @@ def test_radio_needs_the_station_and_two_thirds_of_villages(ntm_set):
     radio = indicator(ntm_set, "8.3")
     two_of_three = {"1": {"2": True}, "2": {"2": True}, "3": {"2": False}}
 
-    met = decide(radio, NORTH, VILLAGES, {"conditions": {"1": True}, "villages": two_of_three})
+    met = decide(radio, GENERAL, VILLAGES, {"conditions": {"1": True}, "villages": two_of_three})
     station_down = decide(
-        radio, NORTH, VILLAGES, {"conditions": {"1": False}, "villages": two_of_three}
+        radio, GENERAL, VILLAGES, {"conditions": {"1": False}, "villages": two_of_three}
     )
     one_of_three = {**two_of_three, "2": {"2": False}}
-    too_few = decide(radio, NORTH, VILLAGES, {"conditions": {"1": True}, "villages": one_of_three})
+    too_few = decide(
+        radio, GENERAL, VILLAGES, {"conditions": {"1": True}, "villages": one_of_three}
+    )
 
     assert met.met is True
     assert station_down.met is False and "Đài truyền thanh" in station_down.reason
