@@ -741,9 +741,10 @@ class Reorganisation:
 def reorganisation(
     communes: QuerySet, lines: list[CommuneLine], selection: Selection
 ) -> Reorganisation | None:
-    """For a period without districts: each new commune in scope whose predecessors ended on
-    30/06/2025, with how many of them met the criterion (approved) in the province's last
-    period before the reform that assessed a comparable set. Four queries."""
+    """For a period without districts: each new commune in scope whose predecessors (the xã
+    among them, unless the set scores more) ended on 30/06/2025, with how many of them met the
+    criterion (approved) in the province's last period before the reform that assessed a
+    comparable set. At most four queries."""
     period = selection.period
     if period is None or period.has_districts or not lines:
         return None
@@ -757,9 +758,10 @@ def reorganisation(
         return None
     new = {line.commune.pk: line for line in lines}
     predecessors = defaultdict(list)
-    for former in communes.filter(successor_id__in=list(new), valid_to=BEFORE_REFORM).order_by(
-        "sort_key", "code"
-    ):
+    formers = communes.filter(successor_id__in=list(new), valid_to=BEFORE_REFORM)
+    # the units the set scores: former townships and wards had no xã result to compare
+    formers = _narrow(formers, selection.criteria_set, Filters())
+    for former in formers.order_by("sort_key", "code"):
         predecessors[former.successor_id].append(former)
     results = {
         a.commune_id: a

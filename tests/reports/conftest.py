@@ -145,7 +145,7 @@ def two_tier(province, loc_binh, cao_loc, ntm_set, user):
 
     Old xã (until 30/06/2025): O1–O4 in Lộc Bình, O5–O6 in Cao Lộc; E ended on 30/11/2024.
     New communes (from 01/07/2025, no district): N1 ← O1 O2 O3 (Nhóm 1), N2 ← O4 O5 (Nhóm 2),
-    N3 ← O6 (no group yet), and a ward W formed from nothing that matters (not an xã).
+    N3 ← O6 (no group yet); N1 also ← a former township; and a ward W (not an xã).
     Periods (reference dates): 2024 (01/06/2024), 03/2025 (01/03/2025), 12/2025 (01/12/2025),
     2026 (01/01/2026); all closed but 2026.
     """
@@ -167,6 +167,9 @@ def two_tier(province, loc_binh, cao_loc, ntm_set, user):
     )
     for successor, formers in ((n1, (1, 2, 3)), (n2, (4, 5)), (n3, (6,))):
         Commune.objects.filter(pk__in=[o[n].pk for n in formers]).update(successor=successor)
+    make_commune(  # not an xã: no result to compare before and after
+        loc_binh, "Thị trấn Cũ", kind=Commune.Kind.TOWNSHIP, successor=n1, **old
+    )
     CommuneGroup.objects.create(criteria_set=ntm_set, code="nhom-1", name="Nhóm 1", order=1)
     CommuneGroup.objects.create(criteria_set=ntm_set, code="nhom-2", name="Nhóm 2", order=2)
     for commune, group in ((n1, "nhom-1"), (n2, "nhom-2")):
