@@ -387,7 +387,7 @@ class _Planner:
             c.code: c
             for c in Commune.objects.for_user(self.user)
             .in_district(self.district)
-            .current()
+            .current(self.period.reference_date)
             .rural()
         }
         self.assessments = {

@@ -69,6 +69,7 @@ class CommuneFlagsForm(forms.ModelForm):
         fields = [
             "is_extremely_difficult",
             "is_border",
+            "is_safe_zone_poor",
             "pilot_ntm_year",
             "pilot_advanced_year",
         ]
@@ -91,6 +92,55 @@ class CommuneFlagsForm(forms.ModelForm):
                 "pilot_advanced_year",
                 _("Advanced NTM cannot come before NTM (%(year)s).") % {"year": ntm},
             )
+        return data
+
+
+class CommuneGroupForm(forms.Form):
+    """A commune's group for one criteria set whose targets go by commune group."""
+
+    group = forms.ChoiceField(label=_("Commune group"), required=False)
+    document = forms.CharField(
+        label=_("Deciding document"),
+        max_length=200,
+        required=False,
+        help_text=_("For example the province's decision that classifies the communes."),
+    )
+
+    def __init__(self, *args, criteria_set, **kwargs):
+        kwargs.setdefault("prefix", f"g{criteria_set.pk}")
+        super().__init__(*args, **kwargs)
+        self.criteria_set = criteria_set
+        self.fields["group"].choices = [("", _("Not grouped yet (chưa xếp nhóm)"))] + [
+            (g.code, g.name) for g in criteria_set.commune_groups.all()
+        ]
+
+
+class ReviewAssignmentForm(forms.Form):
+    """Which communes a province reviewer appraises: the whole province, or a list."""
+
+    reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=User.objects.none())
+    whole_province = forms.BooleanField(label=_("The whole province"), required=False)
+    communes = forms.ModelMultipleChoiceField(
+        label=_("Communes"),
+        queryset=Commune.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("Hold Ctrl to choose several. Ignored when the whole province is ticked."),
+    )
+
+    def __init__(self, *args, province, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = User.objects.filter(
+            province=province, role=Role.PROVINCE_REVIEWER, is_active=True
+        ).order_by("username")
+        self.fields["communes"].queryset = (
+            Commune.objects.filter(province=province).current().order_by("sort_key")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("whole_province") and not data.get("communes"):
+            self.add_error("communes", _("Choose communes, or tick the whole province."))
         return data
 
 
@@ -331,7 +381,11 @@ class IndicatorEntryForm(forms.Form):
         ]
 
     def grid_rows(self):
-        return [(village, [self[name] for name in names]) for village, names in self.grid]
+        """(village, [(condition, bound field)]) for the village grid."""
+        return [
+            (village, list(zip(self.village_conditions, [self[n] for n in names], strict=True)))
+            for village, names in self.grid
+        ]
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -435,9 +489,14 @@ def _stored(condition, value):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("Write the reason, so the district knows what to fix.")},
+        error_messages={"required": _("Write the reason, so the officer knows what to fix.")},
     )
+
+    def __init__(self, *args, reason_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
 
 
 class PeriodForm(forms.ModelForm):

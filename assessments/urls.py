@@ -9,6 +9,11 @@ urlpatterns = [
     path("don-vi/xa/<int:pk>/", views.commune_page, name="commune"),
     path("don-vi/xa/<int:pk>/sua/", views.commune_edit, name="commune_edit"),
     path("don-vi/xa/<int:pk>/them-thon/", views.village_add, name="village_add"),
+    path(
+        "don-vi/xa/<int:pk>/nhom/<int:set_pk>/",
+        views.commune_group_edit,
+        name="commune_group_edit",
+    ),
     path("don-vi/thon/<int:pk>/sua/", views.village_edit, name="village_edit"),
     path("nguoi-dung/", views.user_list, name="user_list"),
     path("nguoi-dung/them/", views.user_create, name="user_create"),
@@ -16,6 +21,7 @@ urlpatterns = [
     path("nguoi-dung/<int:pk>/mat-khau/", views.user_password, name="user_password"),
 ]
 urlpatterns += [
+    path("phan-cong-tham-dinh/", views.review_assignments, name="review_assignments"),
     path("ky-danh-gia/", views.period_list, name="period_list"),
     path("ky-danh-gia/them/", views.period_create, name="period_create"),
     path("ky-danh-gia/<int:pk>/mo-dong/", views.period_toggle, name="period_toggle"),

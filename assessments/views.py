@@ -8,6 +8,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,13 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from criteria import xlsx
-from criteria.models import Indicator
+from criteria.models import CriteriaSet, Indicator
 from criteria.workbooks import WorkbookInvalid
 
 from . import excel_entry, services, unit_lists, workflow
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
+    CommuneGroupForm,
     EntryWorkbookForm,
     FlagListForm,
     GroupListForm,
@@ -31,6 +33,7 @@ from .forms import (
     PasswordResetByManagerForm,
     PeriodForm,
     ReasonForm,
+    ReviewAssignmentForm,
     UserCreateForm,
     UserForm,
     VillageForm,
@@ -40,11 +43,12 @@ from .models import (
     AssessmentLocked,
     AssessmentPeriod,
     Commune,
+    CommuneGroupAssignment,
     District,
     Evidence,
     IndicatorResult,
     Province,
-    Role,
+    ReviewAssignment,
     State,
     Transition,
     User,
@@ -134,16 +138,86 @@ def commune_page(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_commune(request, commune, VillageForm(commune=commune))
 
 
-def _render_commune(request: HttpRequest, commune: Commune, village_form: VillageForm):
+def _grouped_sets() -> list[CriteriaSet]:
+    """The newest version of each set whose targets go by commune group (drafts included)."""
+    newest: dict[str, CriteriaSet] = {}
+    for criteria_set in (
+        CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
+        .exclude(status=CriteriaSet.Status.RETIRED)
+        .prefetch_related("commune_groups")
+        .order_by("code", "-version")
+    ):
+        newest.setdefault(criteria_set.code, criteria_set)
+    return list(newest.values())
+
+
+def _group_rows(commune: Commune, bound: CommuneGroupForm | None = None) -> list[dict]:
+    """For each grouped set: the commune's group (or none) and the form to change it."""
+    chosen = {a.set_code: a for a in CommuneGroupAssignment.objects.filter(commune=commune)}
+    rows = []
+    for criteria_set in _grouped_sets():
+        assignment = chosen.get(criteria_set.code)
+        names = {g.code: g.name for g in criteria_set.commune_groups.all()}
+        form = bound if bound is not None and bound.criteria_set == criteria_set else None
+        if form is None:
+            initial = (
+                {"group": assignment.group_code, "document": assignment.document}
+                if (assignment)
+                else {}
+            )
+            form = CommuneGroupForm(criteria_set=criteria_set, initial=initial)
+        rows.append(
+            {
+                "set": criteria_set,
+                "group": names.get(assignment.group_code) if assignment else None,
+                "assignment": assignment,
+                "form": form,
+            }
+        )
+    return rows
+
+
+def _render_commune(
+    request: HttpRequest,
+    commune: Commune,
+    village_form: VillageForm,
+    group_form: CommuneGroupForm | None = None,
+):
     context = {
         "commune": commune,
         "villages": commune.villages.all(),
         "predecessors": commune.predecessors.select_related("district"),
         "predecessor_results": Assessment.objects.last_results_of(commune.predecessors.all()),
         "can_edit": request.user.can_edit_commune(commune),
+        "can_edit_villages": workflow.may_edit_villages(request.user, commune),
+        "group_rows": _group_rows(commune, group_form),
         "village_form": village_form,
     }
     return render(request, "assessments/commune.html", context)
+
+
+@require_POST
+def commune_group_edit(request: HttpRequest, pk: int, set_pk: int) -> HttpResponse:
+    commune = _editable_commune(request, pk)
+    criteria_set = get_object_or_404(
+        CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP), pk=set_pk
+    )
+    form = CommuneGroupForm(request.POST, criteria_set=criteria_set)
+    if not form.is_valid():
+        return _render_commune(request, commune, VillageForm(commune=commune), form)
+    changed = services.set_commune_group(
+        user=request.user,
+        commune=commune,
+        criteria_set=criteria_set,
+        group_code=form.cleaned_data["group"],
+        document=form.cleaned_data["document"].strip(),
+    )
+    if changed:
+        messages.success(
+            request,
+            _("The commune's group was saved; its open assessments were decided again."),
+        )
+    return redirect("assessments:commune", pk=commune.pk)
 
 
 def _editable_commune(request: HttpRequest, pk: int) -> Commune:
@@ -158,18 +232,43 @@ def commune_edit(request: HttpRequest, pk: int) -> HttpResponse:
     commune = _editable_commune(request, pk)
     form = CommuneFlagsForm(request.POST or None, instance=commune)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if {"is_extremely_difficult", "is_safe_zone_poor", "is_border"} & set(
+                form.changed_data
+            ):
+                services.recompute_open_assessments(
+                    user=request.user, cause=services.Cause.FLAGS, communes=[commune]
+                )
         messages.success(request, _("The commune's details were saved."))
         return redirect("assessments:commune", pk=commune.pk)
     return render(request, "assessments/commune_form.html", {"commune": commune, "form": form})
 
 
+def _village_commune(request: HttpRequest, pk: int) -> Commune:
+    """A commune in the user's scope (else 404) whose villages the user may change (else 403)."""
+    commune = get_object_or_404(Commune.objects.for_user(request.user), pk=pk)
+    if not workflow.may_edit_villages(request.user, commune):
+        raise PermissionDenied
+    return commune
+
+
+def _save_village(request: HttpRequest, form: VillageForm, commune: Commune) -> Village:
+    """Save the village and decide the commune's open assessments again, in one transaction."""
+    with transaction.atomic():
+        village = form.save()
+        services.recompute_open_assessments(
+            user=request.user, cause=services.Cause.VILLAGES, communes=[commune]
+        )
+    return village
+
+
 @require_POST
 def village_add(request: HttpRequest, pk: int) -> HttpResponse:
-    commune = _editable_commune(request, pk)
+    commune = _village_commune(request, pk)
     form = VillageForm(request.POST, commune=commune)
     if form.is_valid():
-        village = form.save()
+        village = _save_village(request, form, commune)
         messages.success(request, _("The village “%(name)s” was added.") % {"name": village.name})
         return redirect("assessments:commune", pk=commune.pk)
     return _render_commune(request, commune, form)
@@ -177,10 +276,10 @@ def village_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 def village_edit(request: HttpRequest, pk: int) -> HttpResponse:
     village = get_object_or_404(Village.objects.for_user(request.user), pk=pk)
-    commune = _editable_commune(request, village.commune_id)
+    commune = _village_commune(request, village.commune_id)
     form = VillageForm(request.POST or None, instance=village, commune=commune)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        _save_village(request, form, commune)
         messages.success(request, _("The village was saved."))
         return redirect("assessments:commune", pk=commune.pk)
     context = {"commune": commune, "village": village, "form": form}
@@ -239,17 +338,48 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessments/user_password.html", {"form": form, "account": account})
 
 
+# ---------------------------------------------------------------- reviewer assignments
+
+
+def review_assignments(request: HttpRequest) -> HttpResponse:
+    """The province administrator says which communes each Sở KH&CN reviewer appraises."""
+    if not workflow.may_manage_province(request.user) or not request.user.province_id:
+        raise PermissionDenied
+    province = request.user.province
+    form = ReviewAssignmentForm(request.POST or None, province=province)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.assign_reviewer(
+            user=request.user,
+            reviewer=data["reviewer"],
+            communes=None if data["whole_province"] else list(data["communes"]),
+        )
+        messages.success(
+            request,
+            _("The communes of “%(name)s” were saved.") % {"name": data["reviewer"].username},
+        )
+        return redirect("assessments:review_assignments")
+    assignments: dict[int, list] = {}
+    for a in ReviewAssignment.objects.filter(province=province).select_related("commune"):
+        assignments.setdefault(a.reviewer_id, []).append(a.commune)
+    reviewers = [
+        {"user": r, "communes": assignments.get(r.pk, [])} for r in form.fields["reviewer"].queryset
+    ]
+    context = {"form": form, "reviewers": reviewers}
+    return render(request, "assessments/review_assignments.html", context)
+
+
 # ---------------------------------------------------------------- periods
 
 
 def _require_province_admin(request: HttpRequest) -> None:
-    if request.user.role != Role.PROVINCE_ADMIN and not request.user.is_superuser:
+    if not workflow.may_manage_province(request.user):
         raise PermissionDenied
 
 
 def period_list(request: HttpRequest) -> HttpResponse:
     periods = AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
-    can_manage = request.user.role == Role.PROVINCE_ADMIN
+    can_manage = workflow.may_manage_province(request.user) and request.user.province_id
     form = PeriodForm(province=request.user.province) if can_manage else None
     return render(request, "assessments/period_list.html", {"periods": periods, "form": form})
 
@@ -330,6 +460,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
         else [],
         "can_create": workflow.may_create_any(request.user),
         "can_create_all": workflow.may_create_in_bulk(request.user),
+        "excel_district": request.user.district
+        if request.user.district_id
+        and period
+        and period.has_districts
+        and workflow.may_enter_for_district(request.user, request.user.district)
+        else None,
         "is_reviewer": workflow.reviewer_filter(request.user) is not None,
         "submitted_count": sum(
             1 for r in rows if r["assessment"] and r["assessment"].state == State.SUBMITTED
@@ -762,7 +898,7 @@ IMPORT_SESSION_KEY = "excel_entry"
 
 def _entry_district(request: HttpRequest, pk: int) -> District:
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
-    if request.user.role != Role.DISTRICT_OFFICER and not request.user.is_superuser:
+    if not workflow.may_enter_for_district(request.user, district):
         raise PermissionDenied
     return district
 
@@ -781,7 +917,7 @@ def excel_template(request: HttpRequest, pk: int) -> FileResponse:
     communes = list(
         Commune.objects.for_user(request.user)
         .in_district(district)
-        .current()
+        .current(period.reference_date)
         .rural()
         .order_by("sort_key")
     )

@@ -40,14 +40,15 @@ def copy_as_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
 
 def activation_problems(criteria_set: CriteriaSet) -> list[str]:
     """Why the draft cannot be used for scoring yet: empty when it can."""
+    indicators = Indicator.objects.filter(criterion__criteria_set=criteria_set)
+    if not indicators.exists():
+        return [_("The set has no indicator yet: add the indicators before activating it.")]
     if criteria_set.target_basis != CriteriaSet.TargetBasis.COMMUNE_GROUP:
         return []
     groups = list(criteria_set.commune_groups.all())
     if not groups:
         return [_("Targets go by commune group, but the set has no commune group.")]
-    indicators = Indicator.objects.filter(criterion__criteria_set=criteria_set).prefetch_related(
-        "targets"
-    )
+    indicators = indicators.prefetch_related("targets")
     problems = []
     for indicator in indicators.order_by("criterion__order", "order"):
         have = {t.commune_group_id for t in indicator.targets.all()}

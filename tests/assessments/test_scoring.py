@@ -6,7 +6,7 @@ import pytest
 
 from assessments.models import Commune
 from assessments.scoring import decide, region_for
-from criteria.models import Region
+from criteria.models import CriteriaSet, Region
 from criteria.specs import normalize_spec, save_spec
 from tests.conftest import indicator, make_district, make_province
 
@@ -99,18 +99,27 @@ def test_number_at_most_and_yes_no_and_nothing_entered(regional_set):
     assert decide(yes_no, None, [], {}).met is None
 
 
-def test_an_extremely_difficult_commune_uses_the_northern_targets(db):
+def test_the_sets_special_rule_sends_difficult_and_safe_zone_communes_to_northern_targets(db):
     delta = Region.objects.get_or_create(code=DELTA, defaults={"name": "ĐBSH"})[0]
-    Region.objects.get_or_create(code=NORTH, defaults={"name": "TDMNPB"})
+    north = Region.objects.get_or_create(code=NORTH, defaults={"name": "TDMNPB"})[0]
     province = make_province("01", "Hà Nội")
     province.region = delta
     province.save()
     district = make_district(province, "250", "Huyện Ba Vì")
     commune = Commune(province=province, district=district, code="09999", name="Xã Ba Vì")
+    rule = CriteriaSet(
+        special_region=north,
+        special_region_flags=["is_extremely_difficult", "is_safe_zone_poor"],
+        special_region_basis="QĐ 318/QĐ-TTg (2022)",
+    )
+    without_rule = CriteriaSet()
 
-    assert region_for(commune) == DELTA
+    assert region_for(commune, rule) == DELTA
     commune.is_extremely_difficult = True
-    assert region_for(commune) == NORTH
+    assert region_for(commune, rule) == NORTH
+    assert region_for(commune, without_rule) == DELTA
+    commune.is_extremely_difficult, commune.is_safe_zone_poor = False, True
+    assert region_for(commune, rule) == NORTH
 
 
 def test_postal_checklist_needs_every_condition(ntm_set):

@@ -92,6 +92,19 @@ def test_a_set_by_commune_group_is_not_activated_while_a_group_has_no_target(
     assert "7.1" in errors[0] and "Nhóm 3" in errors[0] and "Nhóm 2" not in errors[0]
 
 
+def test_the_shipped_2026_draft_is_not_activated_while_it_has_no_indicator(
+    client, manager, draft
+):
+    client.force_login(manager)
+
+    response = client.post(reverse("criteria:set_activate", args=[draft.pk]), follow=True)
+
+    draft.refresh_from_db()
+    assert draft.status == CriteriaSet.Status.DRAFT
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert errors and "chỉ tiêu" in errors[0]
+
+
 def test_a_checklist_is_saved_with_its_conditions_in_order_and_their_marks(
     client, manager, draft, criterion_7
 ):
