@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from criteria import xlsx
+from criteria.marks import footnotes, marks_of_indicators
 from criteria.models import CriteriaSet, Indicator
 from criteria.workbooks import WorkbookInvalid
 
@@ -629,9 +630,12 @@ def assessment_page(
         )
     user = request.user
     transitions = list(assessment.transitions.select_related("actor"))
+    marks = marks_of_indicators(assessment.criteria_set, indicators)
     context = {
         "assessment": assessment,
         "sections": sections,
+        "marks": marks,
+        "to_confirm_footnotes": footnotes(marks),
         "villages": villages,
         "editable": editable,
         "transitions": transitions,

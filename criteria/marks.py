@@ -46,21 +46,37 @@ def to_confirm_marks(criteria_set: CriteriaSet) -> list[Mark]:
     cs = criteria_set
     if "groups" not in getattr(cs, "_prefetched_objects_cache", {}):
         cs = CriteriaSet.objects.for_detail_page().get(pk=criteria_set.pk)
+    criteria = [c for group in cs.groups.all() for c in group.criteria.all()]
+    return _numbered(_set_items(cs, criteria, [i for c in criteria for i in c.indicators.all()]))
+
+
+def marks_of_indicators(criteria_set: CriteriaSet, indicators: list) -> list[Mark]:
+    """The marks of the set itself and of these indicators (with their criterion, conditions and
+    targets already loaded, as a scoring page has them): no query."""
+    criteria = list({i.criterion_id: i.criterion for i in indicators}.values())
+    return _numbered(_set_items(criteria_set, criteria, indicators))
+
+
+def _set_items(cs: CriteriaSet, criteria: list, indicators: list) -> list[tuple[str, models.Model]]:
     items: list[tuple[str, models.Model]] = []
     if cs.to_confirm:
         items.append((_("The set as a whole"), cs))
-    for group in cs.groups.all():
-        for criterion in group.criteria.all():
-            if criterion.to_confirm:
-                items.append(
-                    (
-                        _("Criterion %(number)s. %(name)s")
-                        % {"number": criterion.number, "name": criterion.name},
-                        criterion,
-                    )
+    for criterion in criteria:
+        if criterion.to_confirm:
+            items.append(
+                (
+                    _("Criterion %(number)s. %(name)s")
+                    % {"number": criterion.number, "name": criterion.name},
+                    criterion,
                 )
-            for indicator in criterion.indicators.all():
+            )
+        for indicator in indicators:
+            if indicator.criterion_id == criterion.pk:
                 items += _indicator_items(indicator)
+    return items
+
+
+def _numbered(items: list[tuple[str, models.Model]]) -> list[Mark]:
     numbers: dict[str, int] = {}
     marks = []
     for label, item in items:

@@ -425,3 +425,23 @@ def test_the_admin_shows_results_but_changes_go_through_the_workflow(client, sco
     assert response.status_code == 403
     result.refresh_from_db()
     assert result.note != "admin"
+
+
+def test_the_scoring_form_marks_every_unconfirmed_line_with_its_footnote(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+
+    page = client.get(reverse("assessments:assessment", args=[assessment.pk])).content.decode()
+
+    marked = [
+        c
+        for i in assessment.criteria_set.criteria.get(number=8).indicators.all()
+        for c in i.conditions.all()
+        if c.to_confirm
+    ]
+    assert marked, "the shipped 2021–2025 set marks some conditions of 8.3 and 8.4"
+    assert page.count('data-testid="to-confirm"') >= len(marked)
+    assert 'data-testid="to-confirm-notes"' in page
+    for condition in marked:
+        assert condition.to_confirm_note in page
