@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from assessments.models import State
 from criteria import xlsx
+from criteria.marks import Mark, footnotes
 from criteria.xlsx import HEADER_FILL
 
 from .rollups import CommuneLine, Gap, Grouping, Row
@@ -62,6 +63,7 @@ class Report:
     gaps: list[Gap]
     grouping: Grouping | None = None  # how the rows are cut; None: by district
     notes: list[str] = field(default_factory=list)  # why some changes are not given
+    marks: list[Mark] = field(default_factory=list)  # what of the set is "to confirm"
 
     @property
     def group_title(self) -> str:
@@ -212,7 +214,47 @@ def summary_widths(indicator_count: int) -> list[float]:
     return [26, 8, 8, 8, 8, 8, 8, 9] + [9] * (2 * indicator_count + 2) + [12]
 
 
-def summary_labels(indicators, group_title: str | None = None) -> list[str]:
+def refs(marks: list[Mark], matches) -> str:
+    """' [1, 3]': the footnote numbers of the marks whose item `matches`, or ''."""
+    numbers = sorted({mark.number for mark in marks if matches(mark.item)})
+    return f" [{', '.join(map(str, numbers))}]" if numbers else ""
+
+
+def indicator_refs(marks: list[Mark], indicator) -> str:
+    """The footnote numbers of an indicator's marks: its own, its conditions' and targets'."""
+    return refs(
+        marks,
+        lambda item: item == indicator or getattr(item, "indicator_id", None) == indicator.pk,
+    )
+
+
+def criterion_refs(marks: list[Mark], indicators) -> str:
+    """The footnote numbers of the criteria the indicators belong to."""
+    criteria = {indicator.criterion_id for indicator in indicators}
+    return refs(marks, lambda item: item._meta.model_name == "criterion" and item.pk in criteria)
+
+
+def add_marks(report: Report, marks: list[Mark], criteria_set) -> None:
+    """Carry the set's "to confirm" marks: numbers on the marked lines, notes below."""
+    report.marks = marks
+    report.set_name += refs(marks, lambda item: item == criteria_set)
+
+
+def write_footnotes(writer: SheetWriter, report: Report) -> None:
+    """The numbered notes of the "to confirm" marks, each with the lines it applies to."""
+    if not report.marks:
+        return
+    writer.append([])
+    writer.append([writer.cell(_("To confirm"), bold=True, border=False)])
+    for footnote in footnotes(report.marks):
+        text = f"[{footnote.number}] {footnote.note} ({'; '.join(footnote.labels)})"
+        writer.append([writer.cell(text, border=False, italic=True)])
+
+
+def summary_labels(
+    indicators, group_title: str | None = None, marks: list[Mark] | None = None
+) -> list[str]:
+    marks = marks or []
     labels = [
         group_title or _("District"),
         _("Xã in scope"),
@@ -224,8 +266,9 @@ def summary_labels(indicators, group_title: str | None = None) -> list[str]:
         _("% approved"),
     ]
     for indicator in indicators:
-        labels += [_("%(code)s met") % {"code": indicator.code}, "%"]
-    labels += [_("Criterion met"), "%", _("Change")]
+        met = _("%(code)s met") % {"code": indicator.code}
+        labels += [met + indicator_refs(marks, indicator), "%"]
+    labels += [_("Criterion met") + criterion_refs(marks, indicators), "%", _("Change")]
     return labels
 
 
@@ -257,7 +300,7 @@ def write_summary(wb: Workbook, report: Report) -> None:
     writer.freeze(TITLE_ROWS + 1)
     grouping = report.grouping or Grouping(Grouping.DISTRICT)
     writer.title_block(report, grouping.summary_title)
-    writer.header(summary_labels(report.indicators, report.group_title))
+    writer.header(summary_labels(report.indicators, report.group_title, report.marks))
     for row in report.rows:
         writer.append(writer.cell(v) for v in summary_values(row))
     writer.append(writer.cell(v, bold=True) for v in summary_values(report.total))
@@ -276,9 +319,13 @@ def write_summary(wb: Workbook, report: Report) -> None:
     )
     for note in report.notes:
         writer.append([writer.cell(note, border=False, italic=True)])
+    write_footnotes(writer, report)
 
 
-def detail_labels(indicators, group_title: str | None = None) -> list[str]:
+def detail_labels(
+    indicators, group_title: str | None = None, marks: list[Mark] | None = None
+) -> list[str]:
+    marks = marks or []
     return [
         _("Code"),
         _("Commune"),
@@ -286,8 +333,8 @@ def detail_labels(indicators, group_title: str | None = None) -> list[str]:
         _("Region"),
         _("Flags"),
         _("State"),
-        *[indicator.code for indicator in indicators],
-        _("Criterion"),
+        *[indicator.code + indicator_refs(marks, indicator) for indicator in indicators],
+        _("Criterion") + criterion_refs(marks, indicators),
         _("Overrides"),
     ]
 
@@ -298,7 +345,7 @@ def write_detail(wb: Workbook, report: Report) -> None:
     )
     writer.freeze(TITLE_ROWS + 1, columns_left=2)
     writer.title_block(report, _("Every xã, indicator by indicator"))
-    writer.header(detail_labels(report.indicators, report.group_title))
+    writer.header(detail_labels(report.indicators, report.group_title, report.marks))
     for line in report.lines:
         writer.append(detail_cells(writer, line, report.indicators))
 

@@ -26,12 +26,14 @@ from assessments.models import (
     IndicatorResult,
     Role,
 )
-from assessments.scoring import region_for, target_for
+from assessments.scoring import target_for
 from assessments.services import indicators_of as indicators_with_targets
+from assessments.services import target_keys
 from criteria import xlsx
-from criteria.models import CriteriaSet
+from criteria.marks import footnotes, to_confirm_marks
+from criteria.models import Condition, CriteriaSet
 
-from .exports import Report, build_workbook
+from .exports import Report, add_marks, build_workbook
 from .rollups import (
     Filters,
     Grouping,
@@ -283,9 +285,10 @@ def _download(report: Report, district: District | None) -> FileResponse:
 def province_export(request: HttpRequest) -> HttpResponse:
     if not (request.user.is_superuser or request.user.is_province_level):
         raise PermissionDenied
-    _context, report = _report(request)
+    context, report = _report(request)
     if report is None:
         raise Http404
+    add_marks(report, to_confirm_marks(context["criteria_set"]), context["criteria_set"])
     return _download(report, None)
 
 
@@ -293,9 +296,10 @@ def district_export(request: HttpRequest, pk: int) -> HttpResponse:
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
     if (elsewhere := _without_districts(request)) is not None:
         return elsewhere
-    _context, report = _report(request, district)
+    context, report = _report(request, district)
     if report is None:
         raise Http404
+    add_marks(report, to_confirm_marks(context["criteria_set"]), context["criteria_set"])
     return _download(report, district)
 
 
@@ -309,21 +313,36 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
             Prefetch("evidence", queryset=Evidence.objects.filter(is_removed=False))
         )
     }
-    region = region_for(assessment.commune)
+    key = target_keys([assessment])[assessment.pk]
     sections = [
-        {"indicator": i, "result": results.get(i.pk), "target": target_for(i, region)}
+        {"indicator": i, "result": results.get(i.pk), "target": target_for(i, key)}
         for i in indicators
     ]
+    marks = to_confirm_marks(assessment.criteria_set)
+    criteria = list({i.criterion_id: i.criterion for i in indicators}.values())
+    shown = {assessment.criteria_set, *criteria, *indicators}
+    shown.update(s["target"] for s in sections if s["target"] is not None)
+    for section in sections:  # a marked condition shows under its indicator
+        section["condition_marks"] = [
+            m
+            for m in marks
+            if isinstance(m.item, Condition) and m.item.indicator_id == section["indicator"].pk
+        ]
+        shown.update(m.item for m in section["condition_marks"])
     history = (
         Assessment.objects.filter(
             commune=assessment.commune, criteria_set__code=assessment.criteria_set.code
         )
         .select_related("period")
-        .order_by("-period__year")[:5]
+        .order_by("-period__reference_date", "-period__opens_on")[:5]
     )
     context = {
         "assessment": assessment,
         "sections": sections,
+        "criteria": criteria,
+        "marks": marks,
+        "other_marks": [m for m in marks if m.item not in shown],
+        "footnotes": footnotes(marks),
         "transitions": assessment.transitions.select_related("actor"),
         "history": history,
         "printed": timezone.localtime(),
