@@ -19,6 +19,7 @@ def demo(settings):
     settings.DEBUG = True
     call_command("load_criteria", verbosity=0)
     call_command("import_units", "--region", "trung-du-mien-nui-phia-bac", verbosity=0)
+    call_command("apply_reorganisation", verbosity=0)
     call_command("create_demo_accounts", verbosity=0)
     call_command("seed_demo", verbosity=0)
     settings.DEBUG = False
@@ -27,9 +28,13 @@ def demo(settings):
 def test_reviewer_sees_11_districts_charts_and_downloads_the_workbook(page, live_server, demo):
     log_in(page, live_server, "tinh-thamdinh", "ntm-demo-2025")
     page.get_by_role("navigation").get_by_role("link", name="Báo cáo").click()
+    # the 2024 period: the units before the reform, with their 11 districts and 175 xã
+    page.get_by_test_id("filters").get_by_label("Kỳ đánh giá").select_option(label="Năm 2024")
+    page.get_by_test_id("filters").get_by_role("button", name="Xem").click()
 
     expect(page.get_by_role("heading", name="Tổng hợp toàn tỉnh: Tỉnh Lạng Sơn")).to_be_visible()
     expect(page.locator('[data-testid="summary"] tbody tr')).to_have_count(11)
+    expect(page.locator('[data-testid="summary"] tfoot td').nth(1)).to_have_text("175")
     page.wait_for_function("() => window.Chart && Chart.getChart('criterion-chart')")
     drawn = page.evaluate(
         """() => {
