@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = _("Communes and assessments")
+
+    def ready(self):
+        from criteria.signals import draft_changed
+
+        from .services import decide_again_after_draft_change
+
+        draft_changed.connect(decide_again_after_draft_change, dispatch_uid="decide-again")

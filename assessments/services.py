@@ -828,6 +828,13 @@ def set_commune_group(
     return True
 
 
+def decide_again_after_draft_change(*, criteria_set: CriteriaSet, user=None, **kwargs) -> None:
+    """criteria.signals.draft_changed: a draft's targets or conditions changed; its open
+    assessments (if a period already uses the draft) are decided again."""
+    if user is not None:
+        recompute_open_assessments(user=user, cause=Cause.TARGETS, criteria_set=criteria_set)
+
+
 # ---------------------------------------------------------------- copying
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
 from .models import CommuneGroup, Condition, CriteriaSet, Indicator, Region, Target
+from .signals import draft_changed
 from .specs import save_spec, spec_from_set
 
 
@@ -135,6 +136,7 @@ def save_indicator(
     indicator: Indicator,
     conditions: list[Condition],
     targets: list[TargetValues],
+    user=None,
 ) -> Indicator:
     """Save a draft's indicator (new or changed) with its whole list of conditions and targets.
 
@@ -164,6 +166,7 @@ def save_indicator(
         )
         for t in targets
     )
+    draft_changed.send(sender=CriteriaSet, criteria_set=locked, user=user)
     return indicator
 
 
@@ -186,8 +189,17 @@ def _make_room(indicator: Indicator) -> None:
 
 
 @transaction.atomic
-def delete_indicator(*, indicator: Indicator) -> None:
-    """Delete a draft's indicator with its conditions and targets."""
+def delete_indicator(*, indicator: Indicator, user=None) -> None:
+    """Delete a draft's indicator with its conditions and targets; refused (SetNotEditable)
+    when results were already entered for it."""
     locked = _lock_draft(indicator.criterion.criteria_set)
     locked.save(update_fields=["updated_at"])
-    indicator.delete()
+    try:
+        with transaction.atomic():
+            indicator.delete()
+    except ProtectedError:
+        raise SetNotEditable(
+            _("Results were already entered for indicator %(code)s: it cannot be deleted.")
+            % {"code": indicator.code}
+        ) from None
+    draft_changed.send(sender=CriteriaSet, criteria_set=locked, user=user)

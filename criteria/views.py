@@ -200,6 +200,7 @@ def _indicator_page(request: HttpRequest, criterion: Criterion, indicator: Indic
                 indicator=form.save(commit=False),
                 conditions=conditions.conditions(),
                 targets=[t.values() for t in targets if not t.is_blank],
+                user=request.user,
             )
         except services.SetNotEditable as exc:
             raise PermissionDenied(str(exc)) from None
@@ -225,6 +226,10 @@ def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
     criteria_set = indicator.criterion.criteria_set
     _draft_only(criteria_set)
-    services.delete_indicator(indicator=indicator)
-    messages.success(request, _("Indicator %(code)s was deleted.") % {"code": indicator.code})
+    try:
+        services.delete_indicator(indicator=indicator, user=request.user)
+    except services.SetNotEditable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Indicator %(code)s was deleted.") % {"code": indicator.code})
     return redirect("criteria:set_detail", pk=criteria_set.pk)

@@ -246,13 +246,13 @@ def test_a_village_with_only_the_telephone_answered_is_saved_as_undecided_not_fa
         if village.name != "Nà Mạ":
             data[f"{prefix}-v_{village.pk}_3"] = "yes"
 
-    client.post(form_url(assessment, "8.2"), data, HTTP_ACCEPT_LANGUAGE="en")
+    client.post(form_url(assessment, "8.2"), data)
 
     result = IndicatorResult.objects.get(assessment=assessment)
     na_ma = next(v for v in villages if v.name == "Nà Mạ")
     assert result.inputs["villages"][str(na_ma.pk)] == {"1": None, "2": True, "3": None, "4": None}
     assert result.is_met is None
-    assert "not fully entered for 1 village (Nà Mạ)" in result.computed_reason
+    assert "chưa nhập đủ cho 1 thôn (Nà Mạ)" in result.computed_reason
     assert "lack" not in result.computed_reason
 
 
@@ -299,11 +299,11 @@ def test_one_hundred_and_twenty_percent_is_refused(client, district_officer, ass
     client.force_login(district_officer)
     data = office_it_post(assessment, **{"1": "120", "2": "no", "3": "yes", "5": "60"})
 
-    response = client.post(form_url(assessment, "8.4"), data, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(form_url(assessment, "8.4"), data)
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "120% is not possible: a share is between 0 and 100%." in page
+    assert "120% không hợp lệ: tỷ lệ phải từ 0 đến 100%." in page
     assert 'value="120"' in page  # what was typed stays in the form
     prefix = f"i{indicator(assessment.criteria_set, '8.4').pk}"
     assert f'value="no" class="form-check-input" id="id_{prefix}-c_2_1" checked' in page
@@ -316,13 +316,12 @@ def test_a_negative_share_is_refused_next_to_its_field(client, district_officer,
     response = client.post(
         form_url(assessment, "8.4"),
         office_it_post(assessment, **{"1": "90", "5": "-5"}),
-        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     page = response.content.decode()
     prefix = f"i{indicator(assessment.criteria_set, '8.4').pk}"
     field = page.split(f'name="{prefix}-c_5"')[1].split("</fieldset>")[0]
-    assert "-5% is not possible" in field
+    assert "-5% không hợp lệ" in field
     assert not IndicatorResult.objects.exists()
 
 

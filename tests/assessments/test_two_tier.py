@@ -445,3 +445,50 @@ def test_the_scoring_form_marks_every_unconfirmed_line_with_its_footnote(
     assert 'data-testid="to-confirm-notes"' in page
     for condition in marked:
         assert condition.to_confirm_note in page
+
+
+def test_changing_a_target_of_a_draft_in_use_decides_its_open_assessments_again(
+    client, manager, new_commune, new_officer, period_2026, grouped_set
+):
+    """A province completing a draft it already scores with: nhóm 2's target goes from 80% to
+    90%, and 85% is no longer met — in the same save, with the cause in the history."""
+    CriteriaSet.objects.filter(pk=grouped_set.pk).update(status=CriteriaSet.Status.DRAFT)
+    CommuneGroupAssignment.objects.create(
+        commune=new_commune, set_code=grouped_set.code, group_code="nhom-2"
+    )
+    assessment = services.create_assessment(
+        user=manager, commune=new_commune, criteria_set=grouped_set, period=period_2026
+    )
+    share = indicator(grouped_set, "7.1")
+    result = services.save_entry(
+        user=new_officer,
+        assessment=assessment,
+        indicator=share,
+        entry=services.Entry(inputs={"value": "85"}),
+        seen_version=None,
+    )
+    assert result.is_met is True
+    groups = {g.code: g for g in grouped_set.commune_groups.all()}
+    data = {
+        "code": "7.1",
+        "content": share.content,
+        "value_type": "percentage",
+        "unit": "%",
+        "comparison": "gte",
+        "conditions-TOTAL_FORMS": "0",
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "0",
+        "conditions-MAX_NUM_FORMS": "1000",
+    }
+    for code, threshold in {"nhom-1": "90", "nhom-2": "90", "nhom-3": "60"}.items():
+        data[f"target-communegroup-{groups[code].pk}-threshold"] = threshold
+    client.force_login(manager)
+
+    response = client.post(reverse("criteria:indicator_edit", args=[share.pk]), data)
+
+    assert response.status_code == 302
+    result = IndicatorResult.objects.get(assessment=assessment, indicator=share)
+    assert result.is_met is False
+    assert Change.objects.filter(
+        assessment=assessment, field="is_met", new=False, source__icontains="mức đạt"
+    ).exists()
