@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -108,6 +108,14 @@ def set_import(request: HttpRequest) -> HttpResponse:
             criteria_set, outcome = save_spec(form.spec, status=CriteriaSet.Status.DRAFT)
         except SetLocked as exc:
             form.add_error("workbook", str(exc))
+        except ProtectedError:
+            form.add_error(
+                "workbook",
+                _(
+                    "Results were already entered with this draft, so the workbook cannot "
+                    "replace it whole: change its indicators on the set's page."
+                ),
+            )
         else:
             text = {
                 "created": _("The set was imported as a draft. Check it, then activate it."),

@@ -492,3 +492,35 @@ def test_changing_a_target_of_a_draft_in_use_decides_its_open_assessments_again(
     assert Change.objects.filter(
         assessment=assessment, field="is_met", new=False, source__icontains="mức đạt"
     ).exists()
+
+
+def test_a_workbook_cannot_replace_a_draft_whose_indicators_have_results(
+    client, manager, new_commune, new_officer, period_2026, grouped_set
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from criteria.specs import spec_from_set
+    from criteria.workbooks import export_workbook
+
+    CriteriaSet.objects.filter(pk=grouped_set.pk).update(status=CriteriaSet.Status.DRAFT)
+    assessment = services.create_assessment(
+        user=manager, commune=new_commune, criteria_set=grouped_set, period=period_2026
+    )
+    services.save_entry(
+        user=new_officer,
+        assessment=assessment,
+        indicator=indicator(grouped_set, "7.1"),
+        entry=services.Entry(inputs={"value": "85"}),
+        seen_version=None,
+    )
+    spec = spec_from_set(grouped_set)
+    spec["name"] = "Bộ thử đã đổi tên"
+    upload = SimpleUploadedFile("bo.xlsx", export_workbook(spec))
+    client.force_login(manager)
+
+    response = client.post(reverse("criteria:set_import"), {"workbook": upload})
+
+    assert response.status_code == 200
+    assert "Bộ tiêu chí nháp này đã có kết quả nhập" in response.content.decode()
+    assert CriteriaSet.objects.get(pk=grouped_set.pk).name == "Bộ thử theo nhóm xã"
+    assert IndicatorResult.objects.filter(assessment=assessment).count() == 1
