@@ -79,11 +79,21 @@ def _narrow(communes: QuerySet, criteria_set: CriteriaSet, filters: Filters) -> 
 
 
 def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
+    """The set's indicators in order, with their criterion (the one a report is about)."""
     return list(
-        Indicator.objects.filter(criterion__criteria_set=criteria_set).order_by(
-            "criterion__order", "order"
-        )
+        Indicator.objects.filter(criterion__criteria_set=criteria_set)
+        .select_related("criterion")
+        .order_by("criterion__order", "order")
     )
+
+
+def scored_criterion(indicators: list[Indicator]) -> dict:
+    """Number and name of the criterion the report is about: criterion 8 "Thông tin và Truyền
+    thông" in 2021–2025, criterion 7 "Khoa học công nghệ và chuyển đổi số" in 2026–2030."""
+    if not indicators:
+        return {"number": "", "name": ""}
+    criterion = indicators[0].criterion
+    return {"number": criterion.number, "name": criterion.name}
 
 
 # ---------------------------------------------------------------- which periods a report reads

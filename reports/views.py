@@ -43,6 +43,7 @@ from .rollups import (
     grouped_rows,
     regressions,
     reorganisation,
+    scored_criterion,
     selection_lines,
     stamp,
     units_basis,
@@ -154,7 +155,7 @@ def _report(request: HttpRequest, district: District | None = None, form=None):
     lines = selection_lines(communes, selection, filters, indicators, grouping)
     basis = f"{_basis(filters)} {units_basis(selection)}"
     report = Report(
-        title=_("Results of criterion 8 (Information and Communications)"),
+        title=_("Results of criterion %(number)s (%(name)s)") % scored_criterion(indicators),
         province_name=period.province.name,
         period_name=period.name,
         set_name=criteria_set.name,
@@ -174,6 +175,7 @@ def _report(request: HttpRequest, district: District | None = None, form=None):
         regressions=regressions(lines, selection, filters),
         reorganisation=None if district else reorganisation(communes, lines, selection),
         chart=_chart(report, criteria_set),
+        criterion=scored_criterion(indicators),
         query=request.GET.urlencode(),
     )
     return context, report
@@ -189,7 +191,8 @@ def _chart(report: Report, criteria_set) -> dict:
         "indicators": [i.code for i in report.indicators],
         "indicatorShares": [_float(pct) for _n, pct in report.total.indicator_shares],
         "labels": {
-            "criterion": _("Xã meeting criterion 8 (%)"),
+            "criterion": _("Xã meeting criterion %(number)s (%%)")
+            % scored_criterion(report.indicators),
             "previous": _("Previous period (%)"),
             "target": _("National target (%)"),
             "indicator": _("Xã meeting the indicator (%)"),
@@ -278,7 +281,8 @@ def district_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 def _download(report: Report, district: District | None) -> FileResponse:
     today = timezone.localdate().strftime("%d-%m-%Y")
     where = district.name if district else report.province_name
-    filename = f"Báo cáo tiêu chí 8 - {where} - {report.period_name} - {today}.xlsx"
+    number = scored_criterion(report.indicators)["number"]
+    filename = f"Báo cáo tiêu chí {number} - {where} - {report.period_name} - {today}.xlsx"
     return xlsx.download(build_workbook(report), filename)
 
 

@@ -22,7 +22,7 @@ from assessments.models import (
 )
 from criteria.models import CriteriaSet, Region
 from criteria.specs import normalize_spec, save_spec
-from tests.conftest import indicator, make_commune, make_period, make_user, make_village
+from tests.conftest import indicator, make_commune, make_period, make_user
 
 REFORM = datetime.date(2025, 7, 1)
 

@@ -92,9 +92,7 @@ def test_a_set_by_commune_group_is_not_activated_while_a_group_has_no_target(
     assert "7.1" in errors[0] and "Nhóm 3" in errors[0] and "Nhóm 2" not in errors[0]
 
 
-def test_the_shipped_2026_draft_is_not_activated_while_it_has_no_indicator(
-    client, manager, draft
-):
+def test_the_shipped_2026_draft_is_not_activated_while_it_has_no_indicator(client, manager, draft):
     client.force_login(manager)
 
     response = client.post(reverse("criteria:set_activate", args=[draft.pk]), follow=True)

@@ -151,6 +151,7 @@ def test_a_new_commune_goes_from_a_new_period_to_approval_and_the_dashboard(
     assert group_on_page[1] == "1"  # Xã Lộc Bình, approved
     with page.expect_download() as download:
         page.get_by_test_id("export").click()
+    assert download.value.suggested_filename.startswith("Báo cáo tiêu chí 7 - Tỉnh Lạng Sơn")
     wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     rows = list(wb["Tổng hợp"].iter_rows(values_only=True))
     group_line = next(r for r in rows if r[0] == "Nhóm 2")
