@@ -9,6 +9,8 @@ landscape, one page wide, with the header rows repeated and page numbers in the 
 from __future__ import annotations
 
 import functools
+import math
+import textwrap
 from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MET_FILL = PatternFill("solid", fgColor="C6EFCE")
 NOT_MET_FILL = PatternFill("solid", fgColor="FFC7CE")
 WRAP = Alignment(wrap_text=True, vertical="top")
+NO_WRAP = Alignment(wrap_text=False, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
@@ -83,7 +86,8 @@ class SheetWriter:
         # words repeated on every row, translated once
         self.words = {"met": _("Met"), "not_met": _("Not met"), "not_started": _("not started")}
         self.words.update({state: str(label) for state, label in State.choices})
-        self.width = len(widths)
+        self.width, self.widths = len(widths), widths
+        self.characters = int(sum(widths))  # about how many characters a line of the sheet holds
         for index, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
         setup = self.ws.page_setup
@@ -146,6 +150,12 @@ class SheetWriter:
             cell._style = copy(array)
         return cell
 
+    def note(self, text: str, *, bold: bool = False, italic: bool = True) -> None:
+        """A line of text under a table, broken into rows as wide as the table: a wrapped
+        cell does not grow its row when printed, and text running past the table is cut."""
+        for line in textwrap.wrap(text, self.characters) or [""]:
+            self.append([self.cell(line, border=False, italic=italic, bold=bold, align=NO_WRAP)])
+
     def append(self, cells: Iterable) -> None:
         xlsx.append(self.ws, cells)
         self.row += 1
@@ -191,6 +201,15 @@ class SheetWriter:
             )
 
     def header(self, labels: list[str]) -> None:
+        # a printed row does not grow for wrapped text: make room for the longest label's lines
+        lines = max(
+            (
+                math.ceil(len(label) / max(width - 2, 1))
+                for label, width in zip(labels, self.widths, strict=False)
+            ),
+            default=1,
+        )
+        self.ws.row_dimensions[self.row + 1].height = 15 * max(lines, 1) + 3
         self.append(self.cell(label, bold=True, fill=HEADER_FILL, align=CENTER) for label in labels)
         self.ws.print_title_rows = f"{self.row}:{self.row}"
 
@@ -211,7 +230,7 @@ TITLE_ROWS = 9  # the header block written by title_block
 
 
 def summary_widths(indicator_count: int) -> list[float]:
-    return [26, 8, 8, 8, 8, 8, 8, 9] + [9] * (2 * indicator_count + 2) + [12]
+    return [26, 8, 8, 8, 8, 8, 8, 9] + [10] * (2 * indicator_count + 2) + [22]
 
 
 def refs(marks: list[Mark], matches) -> str:
@@ -245,10 +264,9 @@ def write_footnotes(writer: SheetWriter, report: Report) -> None:
     if not report.marks:
         return
     writer.append([])
-    writer.append([writer.cell(_("To confirm"), bold=True, border=False)])
+    writer.note(_("To confirm"), bold=True, italic=False)
     for footnote in footnotes(report.marks):
-        text = f"[{footnote.number}] {footnote.note} ({'; '.join(footnote.labels)})"
-        writer.append([writer.cell(text, border=False, italic=True)])
+        writer.note(f"[{footnote.number}] {footnote.note} ({'; '.join(footnote.labels)})")
 
 
 def summary_labels(
@@ -305,20 +323,14 @@ def write_summary(wb: Workbook, report: Report) -> None:
         writer.append(writer.cell(v) for v in summary_values(row))
     writer.append(writer.cell(v, bold=True) for v in summary_values(report.total))
     writer.append([])
-    writer.append(
-        [
-            writer.cell(
-                _(
-                    "Shares are of the xã in scope. * marks a result set by an "
-                    "officer with a written reason."
-                ),
-                border=False,
-                italic=True,
-            )
-        ]
+    writer.note(
+        _(
+            "Shares are of the xã in scope. * marks a result set by an "
+            "officer with a written reason."
+        )
     )
     for note in report.notes:
-        writer.append([writer.cell(note, border=False, italic=True)])
+        writer.note(note)
     write_footnotes(writer, report)
 
 
