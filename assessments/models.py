@@ -302,6 +302,12 @@ class User(AbstractUser):
     commune = models.ForeignKey(
         Commune, verbose_name=_("commune"), null=True, blank=True, on_delete=models.PROTECT
     )
+    muted_notifications = models.JSONField(
+        _("notifications turned off"),
+        default=list,
+        blank=True,
+        help_text=_("The kinds of e-mail this person does not want (see assessments.notify)."),
+    )
 
     objects = ScopedUserManager()
 
@@ -794,3 +800,60 @@ class ReviewAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} → {self.commune or self.province}"
+
+
+class ReviewNote(models.Model):
+    """A reviewer's note on one indicator ("cần bổ sung"), sent back with a return."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="review_notes"
+    )
+    indicator = models.ForeignKey(
+        "criteria.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT
+    )
+    note = models.TextField(_("what is needed"), max_length=4000)
+    transition = models.ForeignKey(
+        Transition,
+        verbose_name=_("sent with"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review_notes",
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("review note")
+        verbose_name_plural = _("review notes")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}: {self.note[:60]}"
+
+
+class AuditEntry(models.Model):
+    """Who changed an account, a role, a period, a criteria set or an assignment: what, when and
+    from where. Province administrators read their province's entries."""
+
+    actor = models.ForeignKey(
+        User, verbose_name=_("who"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(_("what"), max_length=60)
+    object_type = models.CharField(_("object"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.actor} {self.action} {self.object_repr}"

@@ -113,6 +113,15 @@ class CriteriaSet(models.Model):
         _("special rule: commune flags"), default=list, blank=True
     )
     special_region_basis = models.TextField(_("special rule: legal basis"), blank=True)
+    owner_province_code = models.CharField(
+        _("owner"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Empty: a national set, changed only by the national operator. A province's code: "
+            "that province's own set."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
