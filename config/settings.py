@@ -48,10 +48,22 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+def sqlite_database(name: str | Path) -> dict:
+    """SQLite whose writers queue instead of failing: every transaction starts IMMEDIATE (takes
+    the write lock at BEGIN, so two transactions never deadlock upgrading a read lock, which
+    SQLite answers at once with "database is locked") and waits up to SQLITE_TIMEOUT seconds
+    for the lock."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": env_int("SQLITE_TIMEOUT", 20)},
+    }
+
+
 def database_from_url(url: str | None) -> dict:
     """Django's DATABASES entry for `sqlite:///path` or `postgres://user:pass@host:port/name`."""
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+        return sqlite_database(BASE_DIR / "db.sqlite3")
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
@@ -59,7 +71,7 @@ def database_from_url(url: str | None) -> dict:
         name = path[1:]
         if not name:
             raise ImproperlyConfigured("DATABASE_URL sqlite:///PATH needs a file path")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        return sqlite_database(name)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

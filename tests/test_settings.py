@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.db.utils import ConnectionHandler
 
 from config.settings import database_from_url
 
@@ -74,3 +77,50 @@ def test_database_url_forms():
     )
     with pytest.raises(Exception, match="DATABASE_URL"):
         database_from_url("mysql://x/y")
+
+
+def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path, django_db_blocker):
+    """Two transactions that read then write. With SQLite's default (DEFERRED) transactions the
+    second one's write fails at once with "database is locked" while the first is committing;
+    IMMEDIATE transactions queue at BEGIN instead, and both rows are saved."""
+    databases = ConnectionHandler({"default": database_from_url(f"sqlite:///{tmp_path}/x.db")})
+    first_wrote, second_read = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def save(writer: str) -> None:
+        connection = databases["default"]  # each thread has its own connection
+        # What transaction.atomic() does, on this connection rather than the test database's.
+        connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM saves")
+                if writer == "second":
+                    second_read.set()
+                    time.sleep(0.3)  # the first writer is committing by now
+                cursor.execute("INSERT INTO saves VALUES (%s)", [writer])
+                if writer == "first":
+                    first_wrote.set()
+                    second_read.wait(timeout=1)
+            connection.commit()
+        except Exception as error:
+            connection.rollback()
+            errors.append(error)
+        finally:
+            connection.set_autocommit(True)
+            connection.close()
+
+    with django_db_blocker.unblock():  # a database of its own, not the test database
+        with databases["default"].cursor() as cursor:
+            cursor.execute("CREATE TABLE saves (writer TEXT)")
+        first = threading.Thread(target=save, args=["first"])
+        first.start()
+        first_wrote.wait(timeout=5)
+        save("second")
+        first.join()
+        with databases["default"].cursor() as cursor:
+            cursor.execute("SELECT writer FROM saves ORDER BY writer")
+            saved = cursor.fetchall()
+        databases.close_all()
+
+    assert errors == []
+    assert saved == [("first",), ("second",)]
