@@ -10,17 +10,29 @@ An upload changes only what its cells hold. A blank cell is "not entered yet" (t
 removed), never "Không". What the file does not hold (a result set by hand, its reason, why there
 is no evidence, rows or columns left out) is kept as saved, and a cell equal to the saved answer
 leaves it as it is, so a template downloaded and uploaded untouched changes nothing.
+
+Each row carries the version of its xã's assessment when the template was made. A row that would
+change something is refused, with its reason, if that assessment was saved again since (the file
+would undo those changes) or may not be changed now (approved, waiting for review, period
+closed); a row that changes nothing is skipped whatever its state.
+
+A checked upload waits under MEDIA_ROOT/imports/<user>/ until it is applied; the user's next
+upload, a cap per user and `expire_previews()` (the `expire_previews` command) remove the others.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO
 
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -39,6 +51,8 @@ GUIDE, COMMUNES, VILLAGES = "Hướng dẫn", "Xã", "Thôn"
 CODE, NAME, VILLAGE_ID, VILLAGE_NAME = "Mã xã", "Tên xã", "Mã thôn", "Tên thôn"
 YES, NO = "Có", "Không"
 NOTE = "ghi chú"
+VERSION = "Phiên bản hồ sơ"  # the assessment's version when the template was made
+NEW_VERSION = 1  # an assessment's version before anything is saved in it
 # What an entry holds that the file does not: an upload keeps them as they are saved.
 KEPT_FIELDS = ("override_met", "override_reason", "no_evidence_explanation")
 
@@ -163,9 +177,13 @@ def build_template(
 
     def sheet(title, fixed, columns, rows):
         ws = wb.create_sheet(title)
-        xlsx.append_header(ws, fixed + [c.header for c in columns])
+        xlsx.append_header(ws, fixed + [c.header for c in columns] + [VERSION])
         for values in rows:
             xlsx.append(ws, values)
+        version = get_column_letter(len(fixed) + len(columns) + 1)
+        ws.column_dimensions[version].width = 12
+        for cell in ws[version][1:]:
+            cell.font = Font(color="808080")
         for index in range(1, len(fixed) + 1):
             ws.column_dimensions[get_column_letter(index)].width = 22
             for cell in ws[get_column_letter(index)][1:]:
@@ -186,6 +204,7 @@ def build_template(
     commune_rows, village_rows = [], []
     for commune in communes:
         assessment = assessments.get(commune.pk)
+        version = str(assessment.version) if assessment else None  # None: not created yet
 
         def result(column, a=assessment):
             return results.get((a.pk, column.indicator.pk)) if a else None
@@ -193,11 +212,13 @@ def build_template(
         commune_rows.append(
             [commune.code, commune.name]
             + [_cell_value(c, result(c), None) for c in commune_columns]
+            + [version]
         )
         for village in villages.get(commune.pk, []):
             village_rows.append(
                 [commune.code, commune.name, str(village.pk), village.name]
                 + [_cell_value(c, result(c), village) for c in village_columns]
+                + [version]
             )
     sheet(COMMUNES, [CODE, NAME], commune_columns, commune_rows)
     sheet(VILLAGES, [CODE, NAME, VILLAGE_ID, VILLAGE_NAME], village_columns, village_rows)
@@ -268,6 +289,12 @@ def _guide_lines(district, period, criteria_set) -> list[str]:
             "7. A result set by hand, its reason and the explanation of missing evidence are not "
             "in this file; an upload keeps them as they are."
         ),
+        _(
+            "8. The last column, “Phiên bản hồ sơ”, is the version of each xã's assessment when "
+            "this file was made: do not change it. A row whose assessment was saved again since "
+            "(on the web, or by another file) is refused if it would change anything, so that it "
+            "does not undo those changes: download the template again and enter in the new one."
+        ),
     ]
 
 
@@ -286,10 +313,44 @@ class PlannedChange:
     kept: dict = field(default_factory=dict)  # what the file does not hold, as saved
 
 
+@dataclass(frozen=True)
+class CellChange:
+    """One cell the file would overwrite: what is saved now and what the file holds ("": not
+    entered), as the template writes them."""
+
+    sheet: str
+    row: int
+    commune: Commune
+    village: Village | None
+    column: Column
+    old: str
+    new: str
+    new_assessment: bool = False  # the xã has no assessment yet: applying creates it
+
+
 @dataclass
 class Plan:
-    changes: list[PlannedChange] = field(default_factory=list)
+    changes: list[PlannedChange] = field(default_factory=list)  # one per (xã, indicator)
+    cells: list[CellChange] = field(default_factory=list)  # the same changes, cell by cell
     versions: dict[int, int] = field(default_factory=dict)  # assessment pk → version seen
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A cell read from a row: where its answer goes in the inputs (None: the indicator's note),
+    and the answer (True / False, a number as text, NOT_ENTERED, or the note's text)."""
+
+    column: Column
+    path: tuple[str, ...] | None
+    value: object
+
+    def overwrites(self, saved) -> bool:
+        """Whether the cell changes the saved answer (or note); see _put()."""
+        if self.path is None:
+            return self.value != saved
+        if self.value is NOT_ENTERED:
+            return saved not in (None, "")
+        return not _same(saved, self.value)
 
 
 def read_upload(
@@ -327,6 +388,8 @@ class _Planner:
         self.errors: list[str] = []
         self.inputs: dict[tuple[int, int], dict] = {}  # (commune pk, indicator pk) → new inputs
         self.notes: dict[tuple[int, int], str] = {}
+        self.cells: list[CellChange] = []
+        self.version_index: dict[str, int] = {}  # sheet → index of its version column
 
     def error(self, sheet: str, row: int, column: str | None, message: str) -> None:
         where = _("Sheet «%(sheet)s», row %(row)s") % {"sheet": sheet, "row": row}
@@ -370,6 +433,9 @@ class _Planner:
         for index, text in enumerate(header[len(fixed) :], start=len(fixed)):
             if not text:
                 continue
+            if text == VERSION:
+                self.version_index[sheet] = index
+                continue
             key = text.split(":", 1)[0].strip()
             if key not in by_key:
                 self.error(
@@ -380,6 +446,17 @@ class _Planner:
                 )
                 continue
             found[index] = by_key[key]
+        if sheet not in self.version_index:
+            self.error(
+                sheet,
+                1,
+                None,
+                _(
+                    "the column «%(name)s» is missing: this file was not made from the current "
+                    "template. Download the template again."
+                )
+                % {"name": VERSION},
+            )
         return found
 
     def load_saved(self) -> None:
@@ -414,7 +491,7 @@ class _Planner:
         return self.saved.get((assessment.pk, indicator_pk)) if assessment else None
 
     def commune_of(self, sheet: str, row_no: int, raw_code) -> Commune | None:
-        """The row's xã, if the user may enter for it now; else None and an error."""
+        """The row's xã, if it is one the user enters for; else None and an error."""
         code = _code(raw_code)
         commune = self.in_scope.get(code)
         if commune is None:
@@ -425,7 +502,10 @@ class _Planner:
                 _("«%(code)s» is not a xã of %(district)s that you may change.")
                 % {"code": code or "", "district": self.district},
             )
-            return None
+        return commune
+
+    def may_change(self, sheet: str, row_no: int, commune: Commune) -> bool:
+        """Whether the xã's entries may change now; if not, an error says why."""
         assessment = self.assessments.get(commune.pk)
         if assessment is not None and not assessment.accepts_entry:
             reason = (
@@ -440,11 +520,46 @@ class _Planner:
                 _("%(commune)s cannot be changed: %(reason)s.")
                 % {"commune": commune.name, "reason": reason},
             )
-            return None
+            return False
         if assessment is None and not self.period.is_open:
             self.error(sheet, row_no, "A", _("the period is closed."))
-            return None
-        return commune
+            return False
+        return True
+
+    def seen_current(self, sheet: str, row_no: int, row: tuple, commune: Commune) -> bool:
+        """Whether the row was read from the assessment as it is saved now (its version cell);
+        if not, an error says so: the row would undo what was saved since."""
+        index = self.version_index[sheet]
+        seen = cell_text(row[index]) if index < len(row) else ""
+        assessment = self.assessments.get(commune.pk)
+        now = assessment.version if assessment else NEW_VERSION
+        if seen == str(now) or (not seen and now == NEW_VERSION):
+            return True
+        letter = get_column_letter(index + 1)
+        if seen and not seen.isdigit():
+            self.error(
+                sheet,
+                row_no,
+                letter,
+                _(
+                    "«%(value)s» is not a version: this column must stay as it was downloaded. "
+                    "Download the template again."
+                )
+                % {"value": seen},
+            )
+        else:
+            self.error(
+                sheet,
+                row_no,
+                letter,
+                _(
+                    "the assessment of %(commune)s was saved again after this file was downloaded "
+                    "(version %(seen)s in the file, %(now)s now), and this row would undo those "
+                    "changes. Download the template again and enter in the new one."
+                )
+                % {"commune": commune.name, "seen": seen or NEW_VERSION, "now": now},
+            )
+        return False
 
     def entry(self, commune: Commune, indicator: Indicator) -> tuple[int, int]:
         """The key of the (xã, indicator) entry, started from what is saved."""
@@ -465,19 +580,20 @@ class _Planner:
         commune = self.commune_of(COMMUNES, row_no, row[0])
         if commune is None:
             return
+        cells = []
         for index, column in columns.items():
             raw = row[index] if index < len(row) else None
-            key = self.entry(commune, column.indicator)
             if column.is_note:
-                self.notes[key] = cell_text(raw)
+                cells.append(_Cell(column, None, cell_text(raw)))
                 continue
             value = self.read_cell(COMMUNES, row_no, index, column, raw)
             if value is _BAD:
                 continue
             if column.condition is None:
-                _put(self.inputs[key], ("value",), value)
+                cells.append(_Cell(column, ("value",), value))
             else:
-                _put(self.inputs[key], ("conditions", column.condition.code), value)
+                cells.append(_Cell(column, ("conditions", column.condition.code), value))
+        self.take_row(COMMUNES, row_no, row, commune, None, cells)
 
     def read_village_row(self, row_no: int, row: tuple, columns: dict[int, Column]) -> None:
         commune = self.commune_of(VILLAGES, row_no, row[0])
@@ -494,16 +610,70 @@ class _Planner:
                 % {"value": village_id, "commune": commune.name},
             )
             return
+        cells = []
         for index, column in columns.items():
             raw = row[index] if index < len(row) else None
             value = self.read_cell(VILLAGES, row_no, index, column, raw)
             if value is _BAD:
                 continue
-            key = self.entry(commune, column.indicator)
-            _put(self.inputs[key], ("villages", village_id, column.condition.code), value)
+            path = ("villages", village_id, column.condition.code)
+            cells.append(_Cell(column, path, value))
+        self.take_row(VILLAGES, row_no, row, commune, village, cells)
+
+    def saved_answer(self, commune: Commune, cell: _Cell):
+        """What is saved where the cell's answer goes (the note, for a note cell)."""
+        saved = self.saved_result(commune.pk, cell.column.indicator.pk)
+        if cell.path is None:
+            return saved.note if saved else ""
+        answer = saved.inputs if saved else None
+        for name in cell.path:
+            answer = answer.get(name) if isinstance(answer, dict) else None
+        return answer
+
+    def take_row(
+        self,
+        sheet: str,
+        row_no: int,
+        row: tuple,
+        commune: Commune,
+        village: Village | None,
+        cells: list[_Cell],
+    ) -> None:
+        """Plan the row's changed cells. A row that changes nothing is skipped whatever its xã's
+        state or version; one that changes something must be allowed and read from the
+        assessment as it is saved now."""
+        changed = []
+        for cell in cells:
+            old = self.saved_answer(commune, cell)
+            if cell.overwrites(old):
+                changed.append((cell, old))
+        if not changed:
+            return
+        if not self.may_change(sheet, row_no, commune):
+            return
+        if not self.seen_current(sheet, row_no, row, commune):
+            return
+        for cell, old in changed:
+            key = self.entry(commune, cell.column.indicator)
+            if cell.path is None:
+                self.notes[key] = cell.value
+            else:
+                _put(self.inputs[key], cell.path, cell.value)
+            self.cells.append(
+                CellChange(
+                    sheet,
+                    row_no,
+                    commune,
+                    village,
+                    cell.column,
+                    old=_shown(old),
+                    new=_shown(cell.value),
+                    new_assessment=commune.pk not in self.assessments,
+                )
+            )
 
     def changes(self) -> Plan:
-        plan = Plan()
+        plan = Plan(cells=self.cells)
         communes = {c.pk: c for c in self.in_scope.values()}
         indicators = {i.pk: i for i in self.indicators}
         for (commune_pk, indicator_pk), inputs in self.inputs.items():
@@ -566,6 +736,15 @@ def _number(column: Column, text: str, report):
     if number == 0:
         number = Decimal(0)  # not "-0"
     return f"{number.normalize():f}"
+
+
+def _shown(answer) -> str:
+    """A saved or read answer (or note) as the template writes it; "" for not entered."""
+    if answer is None or answer is NOT_ENTERED:
+        return ""
+    if isinstance(answer, bool):
+        return YES if answer else NO
+    return str(answer)
 
 
 def _put(inputs: dict, path: tuple[str, ...], value) -> None:
@@ -641,3 +820,68 @@ def apply_plan(
     ]
     services.save_entries(user=user, items=items, source=source)
     return len(items)
+
+
+# ---------------------------------------------------------------- checked files awaiting apply
+# A checked upload is kept until the user confirms its preview. It is removed when it is applied,
+# at the user's next upload, beyond PREVIEWS_PER_USER (other browsers, abandoned tabs) and, by
+# `expire_previews()` (the daily `expire_previews` command), once older than PREVIEW_LIFETIME;
+# an older one is no longer applied.
+
+PREVIEW_DIR = "imports"
+PREVIEW_LIFETIME = datetime.timedelta(hours=24)
+PREVIEWS_PER_USER = 3
+
+
+def save_preview(upload: IO[bytes], *, user: User) -> str:
+    """Keep a checked upload in the user's folder until it is applied; its storage path.
+
+    The user's older files beyond PREVIEWS_PER_USER are removed."""
+    folder = f"{PREVIEW_DIR}/{user.pk}"
+    path = default_storage.save(f"{folder}/{uuid.uuid4().hex}.xlsx", upload)
+    others = [p for p in _files_in(folder) if p != path]
+    for old in sorted(others, key=_modified_or_epoch, reverse=True)[PREVIEWS_PER_USER - 1 :]:
+        drop_preview(old)
+    return path
+
+
+def drop_preview(path: str | None) -> None:
+    """Remove a checked file (nothing else: only paths under PREVIEW_DIR are removed)."""
+    if path and path.startswith(f"{PREVIEW_DIR}/") and ".." not in path.split("/"):
+        default_storage.delete(path)
+
+
+def preview_is_live(path: str) -> bool:
+    """Whether a checked file is still kept and younger than PREVIEW_LIFETIME."""
+    return _modified_or_epoch(path) >= timezone.now() - PREVIEW_LIFETIME
+
+
+def expire_previews(older_than: datetime.timedelta = PREVIEW_LIFETIME) -> int:
+    """Remove every checked file saved more than `older_than` ago; how many were removed."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    if not default_storage.exists(PREVIEW_DIR):
+        return 0
+    folders, files = default_storage.listdir(PREVIEW_DIR)
+    paths = [f"{PREVIEW_DIR}/{name}" for name in files]  # files kept before per-user folders
+    for folder in folders:
+        paths += _files_in(f"{PREVIEW_DIR}/{folder}")
+    for path in paths:
+        if _modified_or_epoch(path) < cutoff:
+            drop_preview(path)
+            removed += 1
+    return removed
+
+
+def _files_in(folder: str) -> list[str]:
+    if not default_storage.exists(folder):
+        return []
+    return [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
+
+
+def _modified_or_epoch(path: str) -> datetime.datetime:
+    """When the file was saved; the epoch if it is gone (so it counts as expired)."""
+    try:
+        return default_storage.get_modified_time(path)
+    except OSError:
+        return datetime.datetime.fromtimestamp(0, tz=datetime.UTC)

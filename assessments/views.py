@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -938,6 +937,8 @@ def excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
     period, criteria_set = _period_set_from(request, request.POST or request.GET)
     form = EntryWorkbookForm(request.POST or None, request.FILES or None)
     plan = None
+    if request.method == "POST":  # a new upload replaces the one checked before
+        excel_entry.drop_preview((request.session.pop(IMPORT_SESSION_KEY, None) or {}).get("path"))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["workbook"]
         try:
@@ -952,10 +953,8 @@ def excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("workbook", exc.errors)
         else:
             upload.seek(0)
-            token = uuid.uuid4().hex
-            path = default_storage.save(f"imports/{token}.xlsx", upload)
             request.session[IMPORT_SESSION_KEY] = {
-                "path": path,
+                "path": excel_entry.save_preview(upload, user=request.user),
                 "name": upload.name[:200],
                 "district": district.pk,
                 "period": period.pk,
@@ -981,6 +980,13 @@ def excel_apply(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessments:worklist")
     period, criteria_set = _period_set_from(request, pending)
     worklist = _worklist_url(period, criteria_set)
+    if not excel_entry.preview_is_live(pending["path"]):
+        del request.session[IMPORT_SESSION_KEY]
+        excel_entry.drop_preview(pending["path"])
+        messages.error(
+            request, _("Nothing was saved: the checked file has expired. Upload it again.")
+        )
+        return redirect(worklist)
     try:
         with default_storage.open(pending["path"], "rb") as handle:
             plan = excel_entry.read_upload(
@@ -1010,7 +1016,7 @@ def excel_apply(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(worklist)
     finally:
         del request.session[IMPORT_SESSION_KEY]
-        default_storage.delete(pending["path"])
+        excel_entry.drop_preview(pending["path"])
     messages.success(
         request, _("%(n)s indicator entries were saved from the file.") % {"n": applied}
     )

@@ -164,16 +164,20 @@ def test_another_districts_xa_in_the_file_is_refused(
     assert other_commune.code in errors(response)
 
 
-def test_an_approved_assessment_is_refused(client, district_officer, user, scored):
+def test_a_change_to_an_approved_assessment_is_refused(client, district_officer, user, scored):
+    # Until issue 11 an untouched row of an approved assessment was refused too; now only a
+    # row that would change something is (see test_excel_versions.py).
     from tests.assessments.test_workflow import complete
 
     complete(scored, district_officer)
     services.submit(user=district_officer, assessment=scored)
     services.approve(user=user, assessment=scored)
     client.force_login(district_officer)
-    content = template(client, scored)
 
-    response = upload(client, scored, content)
+    def change(wb):
+        wb["Xã"].cell(2, column(wb["Xã"], "8.1/4")).value = "Không"
+
+    response = upload(client, scored, edit(template(client, scored), change))
 
     assert "đã được duyệt và khóa" in errors(response)
     scored.refresh_from_db()
