@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from assessments import health
 from assessments import views as assessment_views
 
 urlpatterns = [
     path("", assessment_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switcher must work on the login page too.
