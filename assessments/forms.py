@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from criteria.models import CriteriaSet
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
+from . import notify
 from .evidence import check_evidence_file
 from .models import (
     AssessmentPeriod,
@@ -642,3 +643,75 @@ class GroupListForm(CommuneListForm):
             "statistics office; the column «Nhóm» their group, written as its code (nhom-1), its "
             "number (1) or its name (Nhóm 1)."
         )
+
+
+class ReturnForm(forms.Form):
+    """A return: the overall reason, and what is needed on single indicators ("cần bổ sung").
+
+    Either is enough: a reviewer who found one thing missing on 8.2 writes it there only."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = indicators
+        for indicator in indicators:
+            self.fields[f"note_{indicator.pk}"] = forms.CharField(
+                label=_("Needs more: indicator %(code)s") % {"code": indicator.code},
+                max_length=4000,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def note_fields(self):
+        """(indicator, bound note field) in the set's order."""
+        return [(indicator, self[f"note_{indicator.pk}"]) for indicator in self.indicators]
+
+    def notes(self) -> dict:
+        """The indicators that have a note, with their note."""
+        return {
+            indicator: self.cleaned_data[f"note_{indicator.pk}"].strip()
+            for indicator in self.indicators
+            if self.cleaned_data.get(f"note_{indicator.pk}", "").strip()
+        }
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (data.get("reason") or "").strip() and not self.notes():
+            raise forms.ValidationError(
+                _(
+                    "Write the reason for returning it, or what is needed on at least one "
+                    "indicator."
+                ),
+                code="required",
+            )
+        return data
+
+
+class NotificationsForm(forms.Form):
+    """Which kinds of e-mail a person receives; what is left unticked is muted."""
+
+    receive = forms.MultipleChoiceField(
+        label=_("Send me an e-mail when"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        muted = set(user.muted_notifications or [])
+        receive = [kind for kind in notify.Kind.values if kind not in muted]
+        kwargs.setdefault("initial", {"receive": receive})
+        super().__init__(*args, **kwargs)
+        self.fields["receive"].choices = notify.Kind.choices
+
+    def save(self) -> User:
+        chosen = set(self.cleaned_data["receive"])
+        self.user.muted_notifications = [k for k in notify.Kind.values if k not in chosen]
+        self.user.save(update_fields=["muted_notifications"])
+        return self.user

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from criteria.models import CriteriaSet, Indicator, Target
 
+from . import notify
 from .models import (
     Assessment,
     AssessmentLocked,
@@ -26,6 +27,7 @@ from .models import (
     Evidence,
     IndicatorResult,
     ReviewAssignment,
+    ReviewNote,
     State,
     Transition,
     User,
@@ -566,7 +568,7 @@ def _move(
     *,
     entry_reopened: bool = False,
 ):
-    Transition.objects.create(
+    step = Transition.objects.create(
         assessment=assessment,
         from_state=assessment.state,
         to_state=to_state,
@@ -574,6 +576,7 @@ def _move(
         reason=reason,
         actor=user,
     )
+    notify.after_step(step)  # once the transaction commits
     _record(assessment, user, "state", assessment.state, to_state).save()
     assessment.state = to_state
     assessment.version += 1
@@ -618,13 +621,43 @@ def forward(*, user: User, assessment: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def return_assessment(*, user: User, assessment: Assessment, reason: str) -> Assessment:
-    """Send back with a reason: the province to the commune (or the district), the district to
-    the commune."""
-    reason = _need_reason(reason, _("Write the reason for returning it, so it can be fixed."))
+def return_assessment(
+    *,
+    user: User,
+    assessment: Assessment,
+    reason: str = "",
+    notes: dict[Indicator, str] | None = None,
+) -> Assessment:
+    """Send back: the province to the commune (or the district), the district to the commune.
+
+    It needs a reason, or a note on at least one indicator ("cần bổ sung"); the notes are kept
+    with the return's step and in the history, and shown on those indicators to the officer."""
+    reason = (reason or "").strip()
+    notes = {indicator: text.strip() for indicator, text in (notes or {}).items() if text.strip()}
+    if not reason and not notes:
+        raise WorkflowError(
+            _("Write the reason for returning it, or what is needed on at least one indicator.")
+        )
     assessment = _lock(assessment, None)
     rule = require(user, assessment, Action.RETURN)
-    return _move(assessment, user, next_state(rule, user, assessment), "return", reason)
+    if notes and Indicator.objects.filter(
+        pk__in=[i.pk for i in notes], criterion__criteria_set=assessment.criteria_set_id
+    ).count() != len(notes):
+        raise WorkflowError(_("A note is on an indicator of another criteria set."))
+    # The notes, in the history as written in the state the reviewer saw, then the step.
+    Change.objects.bulk_create(
+        _record(assessment, user, "review_note", None, text, indicator=indicator)
+        for indicator, text in notes.items()
+    )
+    assessment = _move(assessment, user, next_state(rule, user, assessment), "return", reason)
+    step = assessment.transitions.latest("pk")
+    ReviewNote.objects.bulk_create(
+        ReviewNote(
+            assessment=assessment, indicator=indicator, note=text, transition=step, author=user
+        )
+        for indicator, text in notes.items()
+    )
+    return assessment
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ urlpatterns = [
     path("nguoi-dung/them/", views.user_create, name="user_create"),
     path("nguoi-dung/<int:pk>/", views.user_edit, name="user_edit"),
     path("nguoi-dung/<int:pk>/mat-khau/", views.user_password, name="user_password"),
+    path("thong-bao/", views.notifications, name="notifications"),
 ]
 urlpatterns += [
     path("phan-cong-tham-dinh/", views.review_assignments, name="review_assignments"),

@@ -30,9 +30,11 @@ from .forms import (
     FlagListForm,
     GroupListForm,
     IndicatorEntryForm,
+    NotificationsForm,
     PasswordResetByManagerForm,
     PeriodForm,
     ReasonForm,
+    ReturnForm,
     ReviewAssignmentForm,
     UserCreateForm,
     UserForm,
@@ -42,6 +44,7 @@ from .models import (
     Assessment,
     AssessmentLocked,
     AssessmentPeriod,
+    Change,
     Commune,
     CommuneGroupAssignment,
     District,
@@ -49,6 +52,7 @@ from .models import (
     IndicatorResult,
     Province,
     ReviewAssignment,
+    ReviewNote,
     State,
     Transition,
     User,
@@ -629,6 +633,7 @@ def assessment_page(
         )
     user = request.user
     transitions = list(assessment.transitions.select_related("actor"))
+    review = _review_of(assessment, transitions, sections)
     marks = marks_of_indicators(assessment.criteria_set, indicators)
     context = {
         "assessment": assessment,
@@ -641,6 +646,8 @@ def assessment_page(
         "changes": assessment.changes.select_related("actor", "indicator")[:200],
         "conflict": conflict,
         "reason_form": ReasonForm(),
+        "return_form": ReturnForm(indicators=indicators) if Action.RETURN in allowed else None,
+        "review": review,
         "allowed": allowed,
         "can_submit": Action.SUBMIT in allowed,
         "submits_to_district": Action.SUBMIT in allowed
@@ -815,14 +822,73 @@ def _reason_step(request: HttpRequest, pk: int, action: str, step, success: str)
     return _workflow_step(request, pk, action, step, success, reason=form.cleaned_data["reason"])
 
 
+def _review_of(assessment: Assessment, transitions: list[Transition], sections: list[dict]) -> dict:
+    """The reviewers' notes per indicator: each step of the timeline gets the notes sent with it
+    (`step.notes`); each section gets the note of the last return (`review_note`, highlighted
+    until the assessment is decided) and, once it is back for review, what changed on that
+    indicator since it was returned (`since_return`). No query when it was never returned."""
+    for step in transitions:
+        step.notes = []
+    last = next((t for t in reversed(transitions) if t.to_state == State.RETURNED), None)
+    if last is None:
+        return {}
+    if any(t.action == Action.RETURN for t in transitions):
+        steps = {t.pk: t for t in transitions}
+        for note in ReviewNote.objects.filter(assessment=assessment).select_related(
+            "indicator", "author"
+        ):
+            if note.transition_id in steps:
+                steps[note.transition_id].notes.append(note)
+    notes = {note.indicator_id: note for note in last.notes}
+    in_review = assessment.state in (State.SUBMITTED, State.DISTRICT_REVIEW)
+    changes: dict[int, list[Change]] = {}
+    if in_review:
+        for change in (
+            Change.objects.filter(assessment=assessment, indicator__isnull=False, at__gte=last.at)
+            .exclude(field="review_note")
+            .select_related("actor")
+            .order_by("at", "pk")
+        ):
+            changes.setdefault(change.indicator_id, []).append(change)
+    for section in sections:
+        pk = section["indicator"].pk
+        if assessment.state == State.RETURNED or in_review:
+            section["review_note"] = notes.get(pk)
+        section["since_return"] = changes.get(pk, []) if in_review else None
+    return {
+        "step": last,
+        "in_review": in_review,
+        "changed": [s["indicator"] for s in sections if s["since_return"]],
+        "unchanged": [
+            s["indicator"] for s in sections if s.get("review_note") and not s["since_return"]
+        ]
+        if in_review
+        else [],
+    }
+
+
 @require_POST
 def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reason_step(
+    """Return with a reason, with notes on single indicators ("cần bổ sung"), or both."""
+    assessment = _assessment(request, pk)
+    if not workflow.takes_part_in(request.user, assessment, Action.RETURN):
+        raise PermissionDenied
+    indicators = services.indicators_of(assessment.criteria_set)
+    form = ReturnForm(request.POST, indicators=indicators)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("assessments:assessment", pk=pk)
+    return _workflow_step(
         request,
         pk,
         Action.RETURN,
         services.return_assessment,
         _("The assessment was returned with your reason."),
+        reason=form.cleaned_data["reason"],
+        notes=form.notes(),
     )
 
 
@@ -835,6 +901,16 @@ def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         services.reopen,
         _("The assessment was reopened for correction."),
     )
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Each person chooses which kinds of e-mail they receive."""
+    form = NotificationsForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your e-mail choices were saved."))
+        return redirect("assessments:notifications")
+    return render(request, "assessments/notifications.html", {"form": form})
 
 
 @require_POST

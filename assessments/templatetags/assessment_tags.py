@@ -21,6 +21,7 @@ FIELD_LABELS = {
     "is_met": gettext_noop("Result"),
     "evidence": gettext_noop("Evidence"),
     "state": gettext_noop("State"),
+    "review_note": gettext_noop("Needs more (reviewer's note)"),
 }
 
 
@@ -57,7 +58,8 @@ def _tick(answer) -> str:
 
 
 def _summarise_entry(inputs: dict) -> str:
-    """An entry in a line: the value, each condition ✓/✗/=number, and the villages ticked."""
+    """An entry in a line: the value, each condition ✓/✗/?/=number, and the village cells
+    counted by answer (yes, no, a number, not entered yet)."""
     parts = []
     if "value" in inputs:
         parts.append(change_value(inputs["value"]))
@@ -67,9 +69,22 @@ def _summarise_entry(inputs: dict) -> str:
         parts.append(_("conditions %(ticks)s") % {"ticks": ticks})
     villages = inputs.get("villages") or {}
     if villages:
-        ticked = sum(1 for answers in villages.values() for a in answers.values() if a)
-        cells = sum(len(answers) for answers in villages.values())
-        parts.append(
-            _("villages: %(ticked)s of %(cells)s boxes ticked") % {"ticked": ticked, "cells": cells}
-        )
+        parts.append(_summarise_villages(villages))
     return "; ".join(parts) or "—"
+
+
+def _summarise_villages(villages: dict) -> str:
+    """'villages: 7 yes, 1 no, 4 not entered' — only the answers that occur."""
+    cells = [answer for answers in villages.values() for answer in (answers or {}).values()]
+    yes = sum(1 for answer in cells if answer is True)
+    no = sum(1 for answer in cells if answer is False)
+    blank = sum(1 for answer in cells if answer is None or answer == "")
+    numbers = len(cells) - yes - no - blank
+    counts = [
+        (yes, _("%(n)s yes")),
+        (no, _("%(n)s no")),
+        (numbers, _("%(n)s numbers")),
+        (blank, _("%(n)s not entered")),
+    ]
+    answered = ", ".join(words % {"n": n} for n, words in counts if n)
+    return _("villages: %(answers)s") % {"answers": answered or _("nothing entered")}
