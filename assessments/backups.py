@@ -224,7 +224,8 @@ def back_up(folder: Path, *, using: str = DEFAULT_DB_ALIAS) -> dict:
     engine = connection.vendor
     if engine not in DUMP_FILES:
         raise BackupError(f"cannot back up a {engine} database")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the dump holds password hashes
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the dump holds password hashes
     dump = folder / DUMP_FILES[engine]
     if engine == "postgresql":
         details = _dump_postgresql(connection, dump)
