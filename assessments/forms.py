@@ -9,7 +9,7 @@ from criteria.models import CriteriaSet
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from . import notify
-from .evidence import check_evidence_file
+from .evidence import check_evidence_file, stored_name
 from .models import (
     AssessmentPeriod,
     Commune,
@@ -392,6 +392,7 @@ class IndicatorEntryForm(forms.Form):
         upload = self.cleaned_data.get("file")
         if upload:
             self.file_content_type = check_evidence_file(upload)
+            upload.name = stored_name(upload.name, self.file_content_type)
         return upload
 
     def clean(self):

@@ -22,6 +22,7 @@ from criteria.models import CriteriaSet, Indicator
 from criteria.workbooks import WorkbookInvalid
 
 from . import excel_entry, services, unit_lists, workflow
+from .evidence import download_name, sniff
 from .forms import (
     CommuneFilterForm,
     CommuneFlagsForm,
@@ -737,11 +738,13 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     if not evidence.file:
         raise Http404
+    handle = evidence.file.open("rb")
+    content_type = sniff(handle) or "application/octet-stream"  # what it is, not what it says
     return FileResponse(
-        evidence.file.open("rb"),
+        handle,
         as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type or "application/octet-stream",
+        filename=download_name(evidence.pk, content_type),
+        content_type=content_type,
     )
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -46,7 +49,9 @@ def test_a_pdf_is_stored_under_a_generated_name_and_downloaded_through_the_app(
     download = client.get(reverse("assessments:evidence_download", args=[evidence.pk]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PDF
-    assert "bien-ban.pdf" in download["Content-Disposition"]
+    # Until issue 11 the download carried the uploader's name; now a generated one (item 19).
+    assert f'filename="minh-chung-{evidence.pk}.pdf"' in download["Content-Disposition"]
+    assert "bien-ban" not in download["Content-Disposition"]
 
 
 @pytest.mark.parametrize(
@@ -130,3 +135,117 @@ def test_removing_evidence_keeps_it_in_the_history(client, district_officer, ass
     evidence.refresh_from_db()
     assert evidence.is_removed and evidence.file
     assert assessment.changes.filter(field="evidence", new__isnull=True).exists()
+
+
+# ---------------------------------------------------------------- names and Office archives
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "hoa-don" RLO "fdp.exe" shows as "hoa-donexe.pdf"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "Workbook".encode("utf-16-le")
+
+
+def office_file(parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def download(client, evidence):
+    response = client.get(reverse("assessments:evidence_download", args=[evidence.pk]))
+    assert response.status_code == 200
+    return response
+
+
+def test_a_name_that_reorders_text_is_stored_and_shown_without_its_controls(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+
+    upload(client, assessment, f"hoa-don{RLO}fdp.exe", PDF)
+
+    evidence = Evidence.objects.get()
+    assert evidence.original_name == "hoa-donfdp.exe"
+    page = client.get(reverse("assessments:assessment", args=[assessment.pk])).content.decode()
+    assert "hoa-donfdp.exe" in page
+    response = download(client, evidence)
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="minh-chung-{evidence.pk}.pdf"' in response["Content-Disposition"]
+
+
+def test_a_name_stored_before_with_controls_is_shown_without_them(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    upload(client, assessment, "bien-ban.pdf", PDF)
+    Evidence.objects.update(original_name=f"bien{BIDI}-ban.pdf")
+
+    page = client.get(reverse("assessments:assessment", args=[assessment.pk])).content.decode()
+    scorecard = client.get(reverse("reports:scorecard", args=[assessment.pk])).content.decode()
+
+    assert "bien-ban.pdf" in page and "bien-ban.pdf" in scorecard
+    assert not any(c in page + scorecard for c in BIDI)
+
+
+def test_a_download_takes_its_type_and_extension_from_the_content(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    upload(client, assessment, "bang-tinh.xls", XLS)
+    evidence = Evidence.objects.get()
+    Evidence.objects.update(content_type="text/html", original_name="trang.html")
+
+    response = download(client, evidence)
+
+    assert response["Content-Type"] == "application/vnd.ms-excel"
+    assert f'filename="minh-chung-{evidence.pk}.xls"' in response["Content-Disposition"]
+    assert "html" not in response["Content-Disposition"]
+
+
+def test_a_word_file_is_accepted_and_downloaded_as_docx(client, district_officer, assessment):
+    client.force_login(district_officer)
+
+    upload(client, assessment, "bao-cao.docx", office_file({"word/media/anh.png": PNG}))
+
+    evidence = Evidence.objects.get()
+    assert evidence.content_type.endswith("wordprocessingml.document")
+    assert f"minh-chung-{evidence.pk}.docx" in download(client, evidence)["Content-Disposition"]
+
+
+def file_field_errors(response, assessment) -> str:
+    """The text of the file field's block of the indicator form: its input and its errors."""
+    page = response.content.decode()
+    postal = indicator(assessment.criteria_set, "8.1")
+    start = page.index(f'name="i{postal.pk}-file"')
+    return page[start : page.index("</fieldset>", start)]
+
+
+def test_an_office_file_that_unpacks_beyond_the_limit_is_refused_at_the_file_field(
+    client, district_officer, assessment, settings
+):
+    settings.UPLOAD_MAX_UNCOMPRESSED_BYTES = 1024 * 1024
+    client.force_login(district_officer)
+    bomb = office_file({"word/media/anh.bin": b"0" * (3 * 1024 * 1024)})
+    assert len(bomb) < settings.EVIDENCE_MAX_BYTES
+
+    response = upload(client, assessment, "bao-cao.docx", bomb)
+
+    assert response.status_code == 200
+    assert "khi giải nén lớn hơn 1 MB" in file_field_errors(response, assessment)
+    assert not Evidence.objects.exists()
+
+
+def test_an_office_file_of_too_many_parts_is_refused_at_the_file_field(
+    client, district_officer, assessment
+):
+    from assessments.evidence import MAX_OFFICE_PARTS
+
+    client.force_login(district_officer)
+    parts = {f"word/p{n}.xml": b"" for n in range(MAX_OFFICE_PARTS)}
+
+    response = upload(client, assessment, "bao-cao.docx", office_file(parts))
+
+    assert f"chứa hơn {MAX_OFFICE_PARTS} thành phần" in file_field_errors(response, assessment)
+    assert not Evidence.objects.exists()
