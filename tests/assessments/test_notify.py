@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 
 import pytest
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import notify, services
+from assessments.excel_entry import PREVIEW_DIR
 from assessments.models import (
     Assessment,
     Commune,
@@ -404,10 +406,23 @@ def test_nothing_waiting_means_no_reminder(people, period):
     assert reminders() == {}
 
 
-def test_the_daily_command_says_how_many_it_sent(people, closing_soon, capsys):
+def test_the_daily_command_says_how_many_it_sent_and_drops_expired_previews(
+    people, closing_soon, capsys, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    folder = tmp_path / PREVIEW_DIR / str(people["district_officer"].pk)
+    folder.mkdir(parents=True)
+    old, new = folder / "old.xlsx", folder / "new.xlsx"
+    for path in (old, new):
+        path.write_bytes(b"PK")
+    two_days_ago = (timezone.now() - datetime.timedelta(days=2)).timestamp()
+    os.utime(old, (two_days_ago, two_days_ago))
+
     call_command("daily")
 
-    assert "reminder(s) sent" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 reminder(s) sent" in out and "1 expired Excel preview(s) removed" in out
+    assert not old.exists() and new.exists()
 
 
 def test_assessments_stay_untouched_by_the_reminder(people, draft, closing_soon):

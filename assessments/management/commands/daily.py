@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments import excel_entry, notify
+from assessments import notify
+from assessments.excel_entry import expire_previews
 
 
 class Command(BaseCommand):
@@ -31,7 +32,5 @@ class Command(BaseCommand):
         sent = notify.send_daily(days=days)
         self.stdout.write(f"{sent} reminder(s) sent.")
         # Checked Excel uploads that were never applied (assessments.excel_entry).
-        expire_previews = getattr(excel_entry, "expire_previews", None)
-        if expire_previews is not None:
-            removed = expire_previews()
-            self.stdout.write(f"{removed} expired Excel preview(s) removed.")
+        removed = expire_previews()
+        self.stdout.write(f"{removed} expired Excel preview(s) removed.")
