@@ -9,6 +9,8 @@ class AssessmentsConfig(AppConfig):
     def ready(self):
         from criteria.signals import draft_changed
 
+        from .logins import connect_login_signals
         from .services import decide_again_after_draft_change
 
         draft_changed.connect(decide_again_after_draft_change, dispatch_uid="decide-again")
+        connect_login_signals()

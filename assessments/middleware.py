@@ -1,6 +1,18 @@
-"""Vietnamese first: the interface is Vietnamese unless the user picks English."""
+"""The project's middleware: Vietnamese first, the client's address behind a proxy, idle
+sessions, and the headers every response carries."""
 
 from __future__ import annotations
+
+import contextlib
+import ipaddress
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class VietnameseByDefaultMiddleware:
@@ -13,4 +25,66 @@ class VietnameseByDefaultMiddleware:
 
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+class ClientAddressFromProxyMiddleware:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies (nginx: 1), REMOTE_ADDR is the client's address
+    as the outermost trusted proxy saw it, taken from the right of X-Forwarded-For: each proxy
+    appends the address it was reached from, so entries further left came from the client and
+    prove nothing. With no trusted proxy (the default) the header is ignored. Everything that
+    records an address (axes, the login log, the audit log) reads REMOTE_ADDR after this.
+    Put it first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        proxies = settings.TRUSTED_PROXY_COUNT
+        if proxies:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if len(forwarded) >= proxies:
+                # A proxy we trust writes addresses only: anything else leaves the socket's.
+                with contextlib.suppress(ValueError):
+                    address = ipaddress.ip_address(forwarded[-proxies].strip())
+                    request.META["REMOTE_ADDR"] = str(address)
+        return self.get_response(request)
+
+
+class IdleSessionTimeoutMiddleware:
+    """Log out a login left idle for more than SESSION_IDLE_TIMEOUT seconds (0: never), on top of
+    the absolute SESSION_COOKIE_AGE. The time of the last request is written to the session at
+    most once a minute, so most pages cost no session write; `start()`, called at login, pins
+    the session's expiry to a date, so those writes never stretch its absolute lifetime.
+    Put it after AuthenticationMiddleware and MessageMiddleware."""
+
+    LAST_SEEN = "last_seen"  # session key: Unix time of the login's last request
+    REFRESH_EVERY = 60  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @classmethod
+    def start(cls, session) -> None:
+        """A new login: its idle clock starts now and it ends SESSION_COOKIE_AGE from now."""
+        session[cls.LAST_SEEN] = int(time.time())
+        session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
+
+    def __call__(self, request):
+        timeout = settings.SESSION_IDLE_TIMEOUT
+        if timeout and request.user.is_authenticated:
+            session = request.session
+            now = int(time.time())
+            last_seen = session.get(self.LAST_SEEN)
+            if last_seen is None:  # a login from before this middleware
+                self.start(session)
+            elif now - last_seen > timeout:
+                logout(request)  # LoginRequiredMiddleware then sends the user to the login page
+                messages.info(
+                    request,
+                    _("You were logged out after %(minutes)d minutes without activity.")
+                    % {"minutes": timeout // 60},
+                )
+            elif now - last_seen >= self.REFRESH_EVERY:
+                session[self.LAST_SEEN] = now
         return self.get_response(request)

@@ -7,6 +7,7 @@ without SECRET_KEY and ALLOWED_HOSTS. DATABASE_URL unset means a SQLite file in 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -116,15 +117,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    # before "assessments": its login receivers run first, so the login log sees its verdict
+    "axes",
     "criteria",
     "assessments",
     "reports",
 ]
 
 AUTH_USER_MODEL = "assessments.User"
-AUTHENTICATION_BACKENDS = ["assessments.backends.RoleBackend"]
+# axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "assessments.backends.RoleBackend",
+]
 
 MIDDLEWARE = [
+    "assessments.middleware.ClientAddressFromProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -135,7 +143,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "assessments.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as axes requires: it turns a lockout into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,7 +173,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "assessments.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -228,14 +243,45 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-if env_bool("BEHIND_HTTPS_PROXY", not DEBUG):
+# Only a deployment behind an HTTPS proxy that sets X-Forwarded-Proto (and strips the client's
+# own) may say so: elsewhere a client could send the header and pass for HTTPS.
+if env_bool("BEHIND_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A login lasts SESSION_COOKIE_AGE at most, and ends after SESSION_IDLE_TIMEOUT without a
+# request (0: no idle limit). Both in seconds.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 X_FRAME_OPTIONS = "DENY"
+
+# Behind reverse proxies (nginx: 1) the client's address is read from X-Forwarded-For; with 0
+# (the default: the application faces the clients) that header is ignored, since a client can
+# write anything into it. See assessments.middleware.ClientAddressFromProxyMiddleware.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one account from one
+# address lock that pair for LOGIN_COOLOFF_MINUTES. By account and address together, so that
+# one office behind one address is not locked out by a colleague's typing, and a stranger
+# guessing a known account name cannot lock its owner out everywhere. Administrators unlock in
+# the admin ("Access attempts") or with `manage.py axes_reset_username NAME` / `axes_reset`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout do not restart the cool-off, so "try again in 15 minutes"
+# stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "assessments.logins.locked_out"
+# The admin lists every login and every failure, not only the current attempts.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# axes reads REMOTE_ADDR, which ClientAddressFromProxyMiddleware has set from the proxy's header
+# when TRUSTED_PROXY_COUNT says so: one rule for every address the application records.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every login, failure, lockout and logout, with who and from where, whatever LOG_LEVEL.
+    "loggers": {"ntm_ict.auth": {"level": "INFO"}},
 }

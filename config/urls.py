@@ -12,6 +12,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mat-khau/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "mat-khau/da-doi/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("bo-tieu-chi/", include("criteria.urls")),

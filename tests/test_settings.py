@@ -27,7 +27,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("SECURE_")
     }
     # the browser tests' conftest allows async-unsafe ORM calls in this process only
-    dropped = ("_COOKIE_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    dropped = ("_COOKIE_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE", "BEHIND_HTTPS_PROXY")
     clean = {k: v for k, v in clean.items() if not k.endswith(dropped)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -124,3 +124,19 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path, django_
 
     assert errors == []
     assert saved == [("first",), ("second",)]
+
+
+@pytest.mark.parametrize(("behind_https_proxy", "trusted"), [(None, False), ("1", True)])
+def test_x_forwarded_proto_is_trusted_only_when_the_deployment_says_so(behind_https_proxy, trusted):
+    env = {**PRODUCTION}
+    if behind_https_proxy:
+        env["BEHIND_HTTPS_PROXY"] = behind_https_proxy
+    code = (
+        "from django.test import RequestFactory; "
+        "print(RequestFactory().get('/', headers={'x-forwarded-proto': 'https'}).is_secure())"
+    )
+
+    result = manage("shell", "-c", code, **env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(trusted)
