@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import CriteriaSet
+from criteria.permissions import sets_of_province, visible_sets
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from . import notify
@@ -515,7 +516,10 @@ class PeriodForm(forms.ModelForm):
     def __init__(self, *args, province, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.province = province
-        self.fields["criteria_sets"].queryset = CriteriaSet.objects.filter(status="active")
+        # a province's periods use the national sets and the province's own
+        self.fields["criteria_sets"].queryset = sets_of_province(
+            province.code, CriteriaSet.objects.filter(status="active")
+        )
         for name in ("reference_date", "opens_on", "closes_on"):
             self.fields[name].input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
 
@@ -636,8 +640,14 @@ class GroupListForm(CommuneListForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        sets = CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
-        names = {s.code: s.name for s in sets.order_by("code", "version")}
+        sets = visible_sets(
+            self.user,
+            CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP),
+        )
+        names = {
+            s.code: f"{s.name} ({s.code})" if s.owner_province_code else s.name
+            for s in sets.order_by("code", "version")
+        }
         self.fields["set_code"].choices = sorted(names.items())
         self.fields["file"].help_text = _(
             "First row: the column names. The column «Mã PX» holds the communes' codes of the "

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from criteria.models import CommuneGroup, CriteriaSet
+from criteria.signals import SetAction
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload, megabytes
 
 from . import services
@@ -558,3 +559,36 @@ def apply_groups(plan: GroupPlan, *, user: User) -> int:
             user=user, cause=services.Cause.GROUP, communes=[c.commune for c in plan.changes]
         )
     return len(plan.changes)
+
+
+def keep_groups_in_province_copy(
+    sender, *, criteria_set: CriteriaSet, user=None, action: str, details=None, **kwargs
+) -> None:
+    """criteria.signals.set_changed: a province copied a national set into its own (a new code).
+    Groups are kept by set code, so the province's communes would have none for the copy: they
+    get the groups they have for the national set. Groups already given for the copy stay."""
+    if (
+        action != SetAction.COPY_TO_PROVINCE
+        or criteria_set.target_basis != CriteriaSet.TargetBasis.COMMUNE_GROUP
+    ):
+        return
+    have = CommuneGroupAssignment.objects.filter(set_code=criteria_set.code)
+    added = CommuneGroupAssignment.objects.bulk_create(
+        CommuneGroupAssignment(
+            commune_id=a.commune_id,
+            set_code=criteria_set.code,
+            group_code=a.group_code,
+            document=a.document,
+            updated_by=user,
+        )
+        for a in CommuneGroupAssignment.objects.filter(
+            set_code=details["from_code"],
+            commune__province__code=criteria_set.owner_province_code,
+        ).exclude(commune_id__in=have.values("commune_id"))
+    )
+    if added and user is not None:  # an earlier version of the copy may be in use already
+        services.recompute_open_assessments(
+            user=user,
+            cause=services.Cause.GROUP,
+            communes=[a.commune_id for a in added],
+        )

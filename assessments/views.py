@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from criteria import xlsx
 from criteria.marks import footnotes, marks_of_indicators
 from criteria.models import CriteriaSet, Indicator
+from criteria.permissions import sets_of_province
 from criteria.workbooks import WorkbookInvalid
 
 from . import excel_entry, services, unit_lists, workflow
@@ -143,11 +144,13 @@ def commune_page(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_commune(request, commune, VillageForm(commune=commune))
 
 
-def _grouped_sets() -> list[CriteriaSet]:
-    """The newest version of each set whose targets go by commune group (drafts included)."""
+def _grouped_sets(commune: Commune) -> list[CriteriaSet]:
+    """The newest version of each set whose targets go by commune group (drafts included), of
+    the sets the commune's province uses (national, and its own)."""
     newest: dict[str, CriteriaSet] = {}
+    grouped = CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
     for criteria_set in (
-        CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
+        sets_of_province(commune.province.code, grouped)
         .exclude(status=CriteriaSet.Status.RETIRED)
         .prefetch_related("commune_groups")
         .order_by("code", "-version")
@@ -160,7 +163,7 @@ def _group_rows(commune: Commune, bound: CommuneGroupForm | None = None) -> list
     """For each grouped set: the commune's group (or none) and the form to change it."""
     chosen = {a.set_code: a for a in CommuneGroupAssignment.objects.filter(commune=commune)}
     rows = []
-    for criteria_set in _grouped_sets():
+    for criteria_set in _grouped_sets(commune):
         assignment = chosen.get(criteria_set.code)
         names = {g.code: g.name for g in criteria_set.commune_groups.all()}
         form = bound if bound is not None and bound.criteria_set == criteria_set else None
@@ -204,9 +207,8 @@ def _render_commune(
 @require_POST
 def commune_group_edit(request: HttpRequest, pk: int, set_pk: int) -> HttpResponse:
     commune = _editable_commune(request, pk)
-    criteria_set = get_object_or_404(
-        CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP), pk=set_pk
-    )
+    grouped = CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
+    criteria_set = get_object_or_404(sets_of_province(commune.province.code, grouped), pk=set_pk)
     form = CommuneGroupForm(request.POST, criteria_set=criteria_set)
     if not form.is_valid():
         return _render_commune(request, commune, VillageForm(commune=commune), form)

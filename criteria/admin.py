@@ -1,4 +1,5 @@
-"""Django admin for the catalogue. Only draft sets can be changed here, as everywhere."""
+"""Django admin for the catalogue. Only draft sets can be changed here, as everywhere, and only
+by who may change the set (criteria.permissions; the admin site is for superusers only)."""
 
 from __future__ import annotations
 
@@ -14,24 +15,55 @@ from .models import (
     Region,
     Target,
 )
+from .permissions import may_change_set
+from .signals import SetAction, client_address, set_changed
 
 
 class DraftOnlyMixin:
-    """Objects of an active or retired set are read-only; `set_of` finds an object's set."""
+    """Objects of an active or retired set are read-only, and so are those of a set the user may
+    not change; `set_of` finds an object's set. Every change is told to the audit log."""
 
     @staticmethod
     def set_of(obj) -> CriteriaSet:
         raise NotImplementedError
 
+    def _may_change(self, request, obj) -> bool:
+        criteria_set = self.set_of(obj)
+        return criteria_set.is_editable and may_change_set(request.user, criteria_set)
+
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not self.set_of(obj).is_editable:
+        if obj is not None and not self._may_change(request, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and not self.set_of(obj).is_editable:
+        if obj is not None and not self._may_change(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    def _tell(self, request, obj, what: str, fields=()) -> None:
+        set_changed.send(
+            sender=CriteriaSet,
+            criteria_set=self.set_of(obj),
+            user=request.user,
+            action=SetAction.ADMIN_CHANGE,
+            details={"what": what, "object": str(obj)[:200], "fields": list(fields)},
+            ip=client_address(request),
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._tell(request, obj, "change" if change else "add", form.changed_data)
+
+    def delete_model(self, request, obj):
+        self._tell(request, obj, "delete")
+        super().delete_model(request, obj)
+
+    def get_actions(self, request):
+        # "Delete selected" asks no object-level question: it could delete rows of a set in use.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(Region)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
+from . import permissions
 from .models import CommuneGroup, Condition, CriteriaSet, Indicator, Region, Target
-from .signals import draft_changed
+from .signals import SetAction, draft_changed, set_changed
 from .specs import save_spec, spec_from_set
 
 
@@ -27,16 +29,94 @@ class SetNotEditable(Exception):
     """Only a draft's indicators may change."""
 
 
+def _require(allowed: bool) -> None:
+    """Services refuse what criteria.permissions refuses, whoever calls them."""
+    if not allowed:
+        raise PermissionDenied(_("Only the national operator changes a national criteria set."))
+
+
+def _changed(criteria_set: CriteriaSet, user, action: str, ip: str | None, **details) -> None:
+    set_changed.send(
+        sender=CriteriaSet,
+        criteria_set=criteria_set,
+        user=user,
+        action=action,
+        details=details,
+        ip=ip,
+    )
+
+
 @transaction.atomic
-def copy_as_new_version(*, criteria_set: CriteriaSet) -> CriteriaSet:
-    """A draft copy of the set with the next free version number, ready to be edited."""
+def copy_as_new_version(
+    *, criteria_set: CriteriaSet, user=None, ip: str | None = None
+) -> CriteriaSet:
+    """A draft copy of the set with the next free version number, ready to be edited.
+
+    With a user, only one who may change the set (criteria.permissions) may copy it: the copy
+    is the same set's next version, and activating it retires the one in use."""
+    if user is not None:
+        _require(permissions.may_change_set(user, criteria_set))
+    copy = _copy(criteria_set, code=criteria_set.code, owner=criteria_set.owner_province_code)
+    _changed(copy, user, SetAction.COPY, ip, copied_from=_label(criteria_set))
+    return copy
+
+
+@transaction.atomic
+def copy_into_province(*, criteria_set: CriteriaSet, user, ip: str | None = None) -> CriteriaSet:
+    """A draft copy of a national set as the administrator's province's own set.
+
+    The copy's code is `<code>-<province code>`: a set of its own, so activating it retires
+    nothing another province uses. Copying again gives the province's set a next version. The
+    province's communes keep their commune groups: the assessments app copies them from the
+    national code to the new one when it hears of the copy (`set_changed`).
+    """
+    _require(permissions.may_copy_into_province(user, criteria_set))
+    province_code = user.province.code
+    code = permissions.province_copy_code(criteria_set, province_code)
+    copy = _copy(criteria_set, code=code, owner=province_code)
+    _changed(
+        copy,
+        user,
+        SetAction.COPY_TO_PROVINCE,
+        ip,
+        copied_from=_label(criteria_set),
+        from_code=criteria_set.code,
+    )
+    return copy
+
+
+def _copy(criteria_set: CriteriaSet, *, code: str, owner: str) -> CriteriaSet:
     spec = spec_from_set(criteria_set)
-    latest = CriteriaSet.objects.filter(code=criteria_set.code).aggregate(v=Max("version"))["v"]
-    spec["version"] = latest + 1
+    latest = CriteriaSet.objects.filter(code=code).aggregate(v=Max("version"))["v"]
+    spec["code"], spec["version"] = code, (latest or 0) + 1
     copy, _outcome = save_spec(spec, status=CriteriaSet.Status.DRAFT)
     copy.previous_version = criteria_set
-    copy.save(update_fields=["previous_version"])
+    copy.owner_province_code = owner
+    copy.save(update_fields=["previous_version", "owner_province_code"])
     return copy
+
+
+def _label(criteria_set: CriteriaSet) -> str:
+    return f"{criteria_set.code} v{criteria_set.version}"
+
+
+@transaction.atomic
+def import_spec(*, spec: dict, user, ip: str | None = None) -> tuple[CriteriaSet, str]:
+    """Write an uploaded workbook's spec as a draft (see specs.save_spec for the outcomes).
+
+    Only a user who may change the set of that code imports over it; a new code becomes the
+    importer's set (national for the operator, else their province's own)."""
+    _require(permissions.may_import_as(user, spec["code"]))
+    criteria_set, outcome = save_spec(spec, status=CriteriaSet.Status.DRAFT)
+    if outcome == "created":
+        owner = CriteriaSet.objects.filter(code=spec["code"]).exclude(pk=criteria_set.pk).first()
+        criteria_set.owner_province_code = (
+            owner.owner_province_code if owner else permissions.owner_of_new_set(user)
+        )
+        criteria_set.save(update_fields=["owner_province_code"])
+    if outcome != "unchanged":
+        _changed(criteria_set, user, SetAction.IMPORT, ip, outcome=outcome)
+    return criteria_set, outcome
 
 
 def activation_problems(criteria_set: CriteriaSet) -> list[str]:
@@ -63,23 +143,27 @@ def activation_problems(criteria_set: CriteriaSet) -> list[str]:
 
 
 @transaction.atomic
-def activate(*, criteria_set: CriteriaSet) -> CriteriaSet:
+def activate(*, criteria_set: CriteriaSet, user=None, ip: str | None = None) -> CriteriaSet:
     """Make a draft the active version of its set; the version active until now retires.
 
     Raises SetNotReady while an indicator of a set whose targets go by commune group lacks the
-    target of some group: a commune of that group could not be scored.
+    target of some group: a commune of that group could not be scored. With a user, only one
+    who may change the set activates it.
     """
+    if user is not None:
+        _require(permissions.may_change_set(user, criteria_set))
     locked = CriteriaSet.objects.select_for_update().get(pk=criteria_set.pk)
     if locked.status != CriteriaSet.Status.DRAFT:
         raise ValueError("only a draft can be activated")
     problems = activation_problems(locked)
     if problems:
         raise SetNotReady(problems)
-    CriteriaSet.objects.filter(code=locked.code, status=CriteriaSet.Status.ACTIVE).update(
-        status=CriteriaSet.Status.RETIRED
-    )
+    retired = CriteriaSet.objects.filter(code=locked.code, status=CriteriaSet.Status.ACTIVE)
+    retired_versions = sorted(retired.values_list("version", flat=True))
+    retired.update(status=CriteriaSet.Status.RETIRED)
     locked.status = CriteriaSet.Status.ACTIVE
     locked.save(update_fields=["status", "updated_at"])
+    _changed(locked, user, SetAction.ACTIVATE, ip, retired_versions=retired_versions)
     return locked
 
 
@@ -137,14 +221,18 @@ def save_indicator(
     conditions: list[Condition],
     targets: list[TargetValues],
     user=None,
+    ip: str | None = None,
 ) -> Indicator:
     """Save a draft's indicator (new or changed) with its whole list of conditions and targets.
 
     The conditions and targets replace the indicator's old ones: nothing refers to a draft's
-    rows yet.
+    rows yet. With a user, only one who may change the set saves.
     """
+    if user is not None:
+        _require(permissions.may_change_set(user, indicator.criterion.criteria_set))
     locked = _lock_draft(indicator.criterion.criteria_set)
     locked.save(update_fields=["updated_at"])
+    action = SetAction.INDICATOR_CHANGE if indicator.pk else SetAction.INDICATOR_ADD
     if indicator.pk is None:
         _make_room(indicator)
     indicator.save()
@@ -167,6 +255,7 @@ def save_indicator(
         for t in targets
     )
     draft_changed.send(sender=CriteriaSet, criteria_set=locked, user=user)
+    _changed(locked, user, action, ip, indicator=indicator.code)
     return indicator
 
 
@@ -189,9 +278,11 @@ def _make_room(indicator: Indicator) -> None:
 
 
 @transaction.atomic
-def delete_indicator(*, indicator: Indicator, user=None) -> None:
+def delete_indicator(*, indicator: Indicator, user=None, ip: str | None = None) -> None:
     """Delete a draft's indicator with its conditions and targets; refused (SetNotEditable)
     when results were already entered for it."""
+    if user is not None:
+        _require(permissions.may_change_set(user, indicator.criterion.criteria_set))
     locked = _lock_draft(indicator.criterion.criteria_set)
     locked.save(update_fields=["updated_at"])
     try:
@@ -203,3 +294,4 @@ def delete_indicator(*, indicator: Indicator, user=None) -> None:
             % {"code": indicator.code}
         ) from None
     draft_changed.send(sender=CriteriaSet, criteria_set=locked, user=user)
+    _changed(locked, user, SetAction.INDICATOR_DELETE, ip, indicator=indicator.code)

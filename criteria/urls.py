@@ -9,6 +9,11 @@ urlpatterns = [
     path("<int:pk>/", views.set_detail, name="set_detail"),
     path("<int:pk>/excel/", views.set_export, name="set_export"),
     path("<int:pk>/sao-chep/", views.set_copy, name="set_copy"),
+    path(
+        "<int:pk>/sao-chep-cho-tinh/",
+        views.set_copy_into_province,
+        name="set_copy_into_province",
+    ),
     path("<int:pk>/ap-dung/", views.set_activate, name="set_activate"),
     path("tieu-chi/<int:pk>/them-chi-tieu/", views.indicator_add, name="indicator_add"),
     path("chi-tieu/<int:pk>/sua/", views.indicator_edit, name="indicator_edit"),

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services, xlsx
+from . import permissions, services, xlsx
 from .forms import (
     ConditionFormSet,
     CriteriaSetImportForm,
@@ -21,17 +20,29 @@ from .forms import (
 )
 from .marks import footnotes, to_confirm_marks
 from .models import Condition, CriteriaSet, Criterion, Indicator, Region, Target
-from .specs import COMMUNE_FLAGS, SetLocked, save_spec, spec_from_set
+from .signals import client_address
+from .specs import COMMUNE_FLAGS, SetLocked, spec_from_set
 from .workbooks import export_workbook
 
-can_manage = permission_required("criteria.change_criteriaset", raise_exception=True)
+
+def _visible_set(request: HttpRequest, pk: int) -> CriteriaSet:
+    """A set the user sees (else 404): the national sets and their own province's."""
+    return get_object_or_404(permissions.visible_sets(request.user), pk=pk)
+
+
+def _changeable_set(request: HttpRequest, pk: int) -> CriteriaSet:
+    """A set the user sees (else 404) and may change (else 403)."""
+    criteria_set = _visible_set(request, pk)
+    if not permissions.may_change_set(request.user, criteria_set):
+        raise PermissionDenied
+    return criteria_set
 
 
 def set_list(request: HttpRequest) -> HttpResponse:
     def marked(model, path: str) -> Exists:
         return Exists(model.objects.filter(**{path: OuterRef("pk"), "to_confirm": True}))
 
-    sets = CriteriaSet.objects.annotate(
+    sets = permissions.visible_sets(request.user).annotate(
         criterion_count=Count("criteria", distinct=True),
         indicator_count=Count("criteria__indicators", distinct=True),
         has_marks=Q(to_confirm=True)
@@ -40,12 +51,16 @@ def set_list(request: HttpRequest) -> HttpResponse:
         | marked(Condition, "indicator__criterion__criteria_set")
         | marked(Target, "indicator__criterion__criteria_set"),
     )
-    return render(request, "criteria/set_list.html", {"sets": sets})
+    context = {"sets": sets, "may_import": permissions.may_import_sets(request.user)}
+    return render(request, "criteria/set_list.html", context)
 
 
 def set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     criteria_set = get_object_or_404(
-        CriteriaSet.objects.for_detail_page().select_related("special_region"), pk=pk
+        permissions.visible_sets(request.user)
+        .for_detail_page()
+        .select_related("special_region", "previous_version"),
+        pk=pk,
     )
     if criteria_set.target_basis == CriteriaSet.TargetBasis.COMMUNE_GROUP:
         columns = list(criteria_set.commune_groups.all())
@@ -87,25 +102,32 @@ def set_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "groups": groups,
         "columns": columns,
         "footnotes": footnotes(marks),
-        "can_manage": request.user.has_perm("criteria.change_criteriaset"),
+        "can_manage": permissions.may_change_set(request.user, criteria_set),
+        "can_copy_into_province": permissions.may_copy_into_province(request.user, criteria_set),
     }
     return render(request, "criteria/set_detail.html", context)
 
 
 def set_export(request: HttpRequest, pk: int) -> FileResponse:
-    criteria_set = get_object_or_404(CriteriaSet, pk=pk)
+    criteria_set = _visible_set(request, pk)
     content = export_workbook(spec_from_set(criteria_set))
     today = timezone.localdate().strftime("%d-%m-%Y")
     filename = f"Bộ tiêu chí {criteria_set.code} phiên bản {criteria_set.version} {today}.xlsx"
     return xlsx.download(content, filename)
 
 
-@can_manage
 def set_import(request: HttpRequest) -> HttpResponse:
+    """A workbook becomes a draft: a new set (the importer's), or over a set they may change."""
+    if not permissions.may_import_sets(request.user):
+        raise PermissionDenied
     form = CriteriaSetImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        if not permissions.may_import_as(request.user, form.spec["code"]):
+            raise PermissionDenied
         try:
-            criteria_set, outcome = save_spec(form.spec, status=CriteriaSet.Status.DRAFT)
+            criteria_set, outcome = services.import_spec(
+                spec=form.spec, user=request.user, ip=client_address(request)
+            )
         except SetLocked as exc:
             form.add_error("workbook", str(exc))
         except ProtectedError:
@@ -128,10 +150,11 @@ def set_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@can_manage
 def set_copy(request: HttpRequest, pk: int) -> HttpResponse:
-    criteria_set = get_object_or_404(CriteriaSet, pk=pk)
-    copy = services.copy_as_new_version(criteria_set=criteria_set)
+    criteria_set = _changeable_set(request, pk)
+    copy = services.copy_as_new_version(
+        criteria_set=criteria_set, user=request.user, ip=client_address(request)
+    )
     messages.success(
         request,
         _("Version %(version)s was created as a draft. Edit it, then activate it.")
@@ -141,14 +164,35 @@ def set_copy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@can_manage
+def set_copy_into_province(request: HttpRequest, pk: int) -> HttpResponse:
+    """A province administrator makes a national set their province's own, as a draft."""
+    criteria_set = _visible_set(request, pk)
+    if not permissions.may_copy_into_province(request.user, criteria_set):
+        raise PermissionDenied
+    copy = services.copy_into_province(
+        criteria_set=criteria_set, user=request.user, ip=client_address(request)
+    )
+    messages.success(
+        request,
+        _(
+            "The set was copied as your province's own set %(code)s (version %(version)s), "
+            "a draft. Edit it, then activate it: the national set stays as it is."
+        )
+        % {"code": copy.code, "version": copy.version},
+    )
+    return redirect("criteria:set_detail", pk=copy.pk)
+
+
+@require_POST
 def set_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    criteria_set = get_object_or_404(CriteriaSet, pk=pk)
+    criteria_set = _changeable_set(request, pk)
     if not criteria_set.is_editable:
         messages.error(request, _("Only a draft can be activated."))
     else:
         try:
-            services.activate(criteria_set=criteria_set)
+            services.activate(
+                criteria_set=criteria_set, user=request.user, ip=client_address(request)
+            )
         except services.SetNotReady as exc:
             messages.error(
                 request,
@@ -172,13 +216,21 @@ def _draft_only(criteria_set: CriteriaSet) -> None:
         raise PermissionDenied(_("Only a draft can be changed. Copy the set as a new version."))
 
 
-@can_manage
+def _require_change(request: HttpRequest, criteria_set: CriteriaSet) -> None:
+    """The set's indicators: 404 for a set the user does not see, 403 for one they may not
+    change, 403 for a set that is no longer a draft."""
+    if not permissions.may_see_set(request.user, criteria_set):
+        raise Http404
+    if not permissions.may_change_set(request.user, criteria_set):
+        raise PermissionDenied
+    _draft_only(criteria_set)
+
+
 def indicator_add(request: HttpRequest, pk: int) -> HttpResponse:
     criterion = get_object_or_404(Criterion.objects.select_related("criteria_set"), pk=pk)
     return _indicator_page(request, criterion, Indicator(criterion=criterion))
 
 
-@can_manage
 def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = get_object_or_404(
         Indicator.objects.select_related("criterion__criteria_set"), pk=pk
@@ -189,7 +241,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _indicator_page(request: HttpRequest, criterion: Criterion, indicator: Indicator):
     """The indicator with its conditions and its targets, on one page; saved all together."""
     criteria_set = criterion.criteria_set
-    _draft_only(criteria_set)
+    _require_change(request, criteria_set)
     data = request.POST if request.method == "POST" else None
     form = IndicatorForm(data, instance=indicator, criterion=criterion)
     conditions = ConditionFormSet(
@@ -209,6 +261,7 @@ def _indicator_page(request: HttpRequest, criterion: Criterion, indicator: Indic
                 conditions=conditions.conditions(),
                 targets=[t.values() for t in targets if not t.is_blank],
                 user=request.user,
+                ip=client_address(request),
             )
         except services.SetNotEditable as exc:
             raise PermissionDenied(str(exc)) from None
@@ -227,15 +280,16 @@ def _indicator_page(request: HttpRequest, criterion: Criterion, indicator: Indic
 
 
 @require_POST
-@can_manage
 def indicator_delete(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = get_object_or_404(
         Indicator.objects.select_related("criterion__criteria_set"), pk=pk
     )
     criteria_set = indicator.criterion.criteria_set
-    _draft_only(criteria_set)
+    _require_change(request, criteria_set)
     try:
-        services.delete_indicator(indicator=indicator, user=request.user)
+        services.delete_indicator(
+            indicator=indicator, user=request.user, ip=client_address(request)
+        )
     except services.SetNotEditable as exc:
         messages.error(request, str(exc))
     else:

@@ -288,3 +288,16 @@ def make_list_file(rows, *, header=("Mã PX", "Phường Xã"), kind: str = "csv
     text = io.StringIO()
     csv.writer(text).writerows([header, *rows])
     return SimpleUploadedFile("danh-sach.csv", text.getvalue().encode("utf-8"), "text/csv")
+
+
+@pytest.fixture
+def operator(db) -> User:
+    """The national operator: a superuser, who alone changes national criteria sets."""
+    return User.objects.create_superuser("quoc-gia", password=PASSWORD)
+
+
+def province_copy(criteria_set: CriteriaSet, manager: User) -> CriteriaSet:
+    """The province's own draft copy of a national set, made by its administrator."""
+    from criteria.services import copy_into_province
+
+    return copy_into_province(criteria_set=criteria_set, user=manager)

@@ -451,8 +451,11 @@ def test_changing_a_target_of_a_draft_in_use_decides_its_open_assessments_again(
     client, manager, new_commune, new_officer, period_2026, grouped_set
 ):
     """A province completing a draft it already scores with: nhóm 2's target goes from 80% to
-    90%, and 85% is no longer met — in the same save, with the cause in the history."""
-    CriteriaSet.objects.filter(pk=grouped_set.pk).update(status=CriteriaSet.Status.DRAFT)
+    90%, and 85% is no longer met — in the same save, with the cause in the history. (The draft
+    is the province's own set: only the national operator changes a national one.)"""
+    CriteriaSet.objects.filter(pk=grouped_set.pk).update(
+        status=CriteriaSet.Status.DRAFT, owner_province_code=manager.province.code
+    )
     CommuneGroupAssignment.objects.create(
         commune=new_commune, set_code=grouped_set.code, group_code="nhom-2"
     )
@@ -502,7 +505,10 @@ def test_a_workbook_cannot_replace_a_draft_whose_indicators_have_results(
     from criteria.specs import spec_from_set
     from criteria.workbooks import export_workbook
 
-    CriteriaSet.objects.filter(pk=grouped_set.pk).update(status=CriteriaSet.Status.DRAFT)
+    # the province's own draft: only the national operator imports over a national one
+    CriteriaSet.objects.filter(pk=grouped_set.pk).update(
+        status=CriteriaSet.Status.DRAFT, owner_province_code=manager.province.code
+    )
     assessment = services.create_assessment(
         user=manager, commune=new_commune, criteria_set=grouped_set, period=period_2026
     )

@@ -1,5 +1,6 @@
 """A province administrator completes a draft set in pages: indicators with their conditions and
-their targets per commune group, then activates it."""
+their targets per commune group, then activates it. The draft is the province's own copy of the
+shipped 2026–2030 draft: only the national operator changes the national set itself."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from django.urls import reverse
 
 from assessments.models import User
 from criteria.models import CriteriaSet, Indicator, Region
+from tests.conftest import province_copy
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def draft(shipped_sets) -> CriteriaSet:
-    return shipped_sets["xa-ntm-2026-2030"]
+def draft(shipped_sets, manager) -> CriteriaSet:
+    return province_copy(shipped_sets["xa-ntm-2026-2030"], manager)
 
 
 @pytest.fixture
@@ -260,8 +262,8 @@ def test_everyone_else_gets_403_and_nothing_changes(client, request, who, draft,
     ]
 
 
-def test_an_active_sets_indicators_cannot_be_changed_in_pages(client, manager, ntm_set):
-    client.force_login(manager)
+def test_an_active_sets_indicators_cannot_be_changed_in_pages(client, operator, ntm_set):
+    client.force_login(operator)
     postal = Indicator.objects.get(criterion__criteria_set=ntm_set, code="8.1")
 
     responses = [
@@ -287,8 +289,9 @@ def test_the_draft_page_offers_adding_an_indicator_to_criterion_7(
 
 
 def test_a_draft_by_region_takes_a_general_target_and_one_regions_own(
-    client, manager, shipped_sets
+    client, operator, shipped_sets
 ):
+    """The national operator completes the national advanced draft."""
     advanced = shipped_sets["xa-ntm-nang-cao-2021-2025"]
     criterion_8 = advanced.criteria.get(number=8)
     north = Region.objects.get(code="trung-du-mien-nui-phia-bac")
@@ -302,7 +305,7 @@ def test_a_draft_by_region_takes_a_general_target_and_one_regions_own(
             f"target-region-{north.pk}-to_confirm_note": "Chờ đối chiếu",
         }
     )
-    client.force_login(manager)
+    client.force_login(operator)
 
     response = add(client, criterion_8, data)
 

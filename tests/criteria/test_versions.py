@@ -11,9 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_copy_as_new_version_makes_an_editable_draft_with_the_same_content(
-    client, manager, ntm_set
+    client, operator, ntm_set
 ):
-    client.force_login(manager)
+    client.force_login(operator)
 
     response = client.post(reverse("criteria:set_copy", args=[ntm_set.pk]))
 
@@ -28,8 +28,8 @@ def test_copy_as_new_version_makes_an_editable_draft_with_the_same_content(
     assert copied == original
 
 
-def test_activating_a_draft_retires_the_previous_active_version(client, manager, ntm_set):
-    client.force_login(manager)
+def test_activating_a_draft_retires_the_previous_active_version(client, operator, ntm_set):
+    client.force_login(operator)
     client.post(reverse("criteria:set_copy", args=[ntm_set.pk]))
     copy = CriteriaSet.objects.get(code=ntm_set.code, version=2)
 
@@ -41,8 +41,8 @@ def test_activating_a_draft_retires_the_previous_active_version(client, manager,
     assert ntm_set.status == CriteriaSet.Status.RETIRED
 
 
-def test_an_active_set_cannot_be_activated_again(client, manager, ntm_set):
-    client.force_login(manager)
+def test_an_active_set_cannot_be_activated_again(client, operator, ntm_set):
+    client.force_login(operator)
 
     response = client.post(reverse("criteria:set_activate", args=[ntm_set.pk]), follow=True)
 
@@ -65,8 +65,8 @@ def test_import_page_is_forbidden_without_the_permission(client, user):
     assert client.get(reverse("criteria:set_import")).status_code == 403
 
 
-def test_state_changes_refuse_get(client, manager, ntm_set):
-    client.force_login(manager)
+def test_state_changes_refuse_get(client, operator, ntm_set):
+    client.force_login(operator)
 
     assert client.get(reverse("criteria:set_copy", args=[ntm_set.pk])).status_code == 405
 

@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from criteria.models import CriteriaSet, Indicator
 from criteria.specs import spec_from_set
 from criteria.workbooks import ROWS_SHEET, export_workbook
+from tests.conftest import province_copy
 
 pytestmark = pytest.mark.django_db
 
@@ -87,9 +88,9 @@ def test_export_then_import_gives_an_identical_set(client, manager, shipped_sets
 
 
 def test_importing_the_unchanged_workbook_of_an_active_set_changes_nothing(
-    client, manager, ntm_set
+    client, operator, ntm_set
 ):
-    client.force_login(manager)
+    client.force_login(operator)
     stamp = ntm_set.updated_at
 
     response = upload(client, as_upload(exported(ntm_set)))
@@ -100,8 +101,8 @@ def test_importing_the_unchanged_workbook_of_an_active_set_changes_nothing(
     assert ntm_set.status == CriteriaSet.Status.ACTIVE
 
 
-def test_changed_workbook_for_an_active_set_is_refused(client, manager, ntm_set):
-    client.force_login(manager)
+def test_changed_workbook_for_an_active_set_is_refused(client, operator, ntm_set):
+    client.force_login(operator)
 
     def rename(wb):
         wb[ROWS_SHEET].cell(row_of(wb, "8.1"), 3).value = "Tên mới"
@@ -280,7 +281,8 @@ def test_the_round_trip_keeps_sources_marks_definitions_and_the_special_rule(
 def test_a_province_completes_the_2026_draft_in_excel_with_targets_per_group(
     client, manager, shipped_sets
 ):
-    draft = shipped_sets["xa-ntm-2026-2030"]
+    """Its own copy of the national draft: the workbook carries the copy's code."""
+    draft = province_copy(shipped_sets["xa-ntm-2026-2030"], manager)
     client.force_login(manager)
 
     def fill(wb):
