@@ -1,9 +1,17 @@
+"""The Django admin: the national operator's tool, for superusers only (`may_use_admin`).
+
+Province administrators manage their accounts, periods, reviewers, groups and flags in the
+app's own pages, which keep to their province and write the audit log; changes made here are
+written to the audit log too. Assessments, results and evidence are read-only here.
+"""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import audit, workflow
 from .models import (
     Assessment,
     AssessmentPeriod,
@@ -18,6 +26,36 @@ from .models import (
     User,
     Village,
 )
+
+
+def _superusers_only(request) -> bool:
+    return workflow.may_use_admin(request.user)
+
+
+# Everyone else is sent to the admin's login page, which says the account may not enter.
+admin.site.has_permission = _superusers_only
+
+
+class AuditedMixin:
+    """Changes made in the admin go to the audit log, under `audit_action`."""
+
+    audit_action = ""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if "password" not in name]
+        details = {"what": "change" if change else "add", "fields": changed}
+        audit.record(request, self.audit_action, obj, details=details)
+
+    def delete_model(self, request, obj):
+        audit.record(request, self.audit_action, obj, details={"what": "delete"})
+        super().delete_model(request, obj)
+
+    def get_actions(self, request):
+        # "Delete selected" would bypass delete_model, and so the log.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(Province)
@@ -72,7 +110,8 @@ class VillageAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedMixin, BaseUserAdmin):
+    audit_action = audit.Action.ACCOUNT_ADMIN
     list_display = [
         "username",
         "first_name",
@@ -89,6 +128,14 @@ class UserAdmin(BaseUserAdmin):
         (_("Role and unit"), {"fields": ["role", "province", "district", "commune"]}),
     ]
     raw_id_fields = ["commune"]
+    OWN_FIELDS = ["role", "province", "district", "commune", "is_staff", "is_superuser"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Nobody changes their own role, unit or powers, here either."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not workflow.may_change_role_and_unit(request.user, obj):
+            fields += [*self.OWN_FIELDS, "groups", "user_permissions"]
+        return fields
 
 
 class ReadOnlyEntryMixin:
@@ -107,7 +154,8 @@ class ReadOnlyEntryMixin:
 
 
 @admin.register(AssessmentPeriod)
-class AssessmentPeriodAdmin(admin.ModelAdmin):
+class AssessmentPeriodAdmin(AuditedMixin, admin.ModelAdmin):
+    audit_action = audit.Action.PERIOD_ADMIN
     list_display = [
         "name",
         "province",
@@ -147,14 +195,16 @@ class EvidenceAdmin(ReadOnlyEntryMixin, admin.ModelAdmin):
 
 
 @admin.register(ReviewAssignment)
-class ReviewAssignmentAdmin(admin.ModelAdmin):
+class ReviewAssignmentAdmin(AuditedMixin, admin.ModelAdmin):
+    audit_action = audit.Action.REVIEWERS_ADMIN
     list_display = ["reviewer", "province", "commune", "assigned_by", "assigned_at"]
     list_select_related = ["reviewer", "province", "commune", "assigned_by"]
     raw_id_fields = ["commune"]
 
 
 @admin.register(CommuneGroupAssignment)
-class CommuneGroupAssignmentAdmin(admin.ModelAdmin):
+class CommuneGroupAssignmentAdmin(AuditedMixin, admin.ModelAdmin):
+    audit_action = audit.Action.COMMUNE_ADMIN
     list_display = ["commune", "set_code", "group_code", "document", "updated_at"]
     list_filter = ["set_code", "group_code"]
     search_fields = ["commune__name", "commune__code"]

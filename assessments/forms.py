@@ -10,6 +10,7 @@ from criteria.permissions import sets_of_province, visible_sets
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload
 
 from . import notify
+from .audit import KINDS as AUDIT_KINDS
 from .evidence import check_evidence_file, stored_name
 from .models import (
     AssessmentPeriod,
@@ -25,6 +26,7 @@ from .scoring import impossible_number, is_share
 from .services import Entry
 from .unit_import import UnitFileInvalid
 from .unit_lists import check_list_upload
+from .workflow import may_change_role_and_unit
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
@@ -172,7 +174,12 @@ class VillageForm(forms.ModelForm):
 
 
 class UserForm(forms.ModelForm):
-    """Create or change an account; the choices are limited to what the manager may grant."""
+    """Create or change an account; the choices are limited to what the manager may grant.
+
+    Nobody changes their own role or unit: on their own account those fields are shown but
+    disabled, so a forged value is ignored (a disabled field keeps the account's value)."""
+
+    ROLE_AND_UNIT = ("role", "district", "commune")
 
     class Meta:
         model = User
@@ -202,6 +209,10 @@ class UserForm(forms.ModelForm):
         self.fields["district"].queryset = District.objects.for_user(manager)
         self.fields["commune"].queryset = Commune.objects.for_user(manager).current()
         self.fields["commune"].label_from_instance = lambda c: c.label
+        if not may_change_role_and_unit(manager, self.instance):
+            for name in self.ROLE_AND_UNIT:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Nobody changes their own role or unit.")
 
     def clean(self):
         data = super().clean()
@@ -251,6 +262,17 @@ class UserCreateForm(UserForm):
 
 class PasswordResetByManagerForm(SetPasswordForm):
     """A manager sets a new password for someone who forgot theirs."""
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log page's filter: one kind of change, or all."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind of change"),
+        required=False,
+        choices=[("", _("All changes")), *AUDIT_KINDS.items()],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
 
 
 # ---------------------------------------------------------------- assessments

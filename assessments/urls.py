@@ -19,6 +19,7 @@ urlpatterns = [
     path("nguoi-dung/them/", views.user_create, name="user_create"),
     path("nguoi-dung/<int:pk>/", views.user_edit, name="user_edit"),
     path("nguoi-dung/<int:pk>/mat-khau/", views.user_password, name="user_password"),
+    path("nhat-ky/", views.audit_log, name="audit_log"),
     path("thong-bao/", views.notifications, name="notifications"),
 ]
 urlpatterns += [

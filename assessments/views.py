@@ -7,6 +7,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,9 +23,10 @@ from criteria.models import CriteriaSet, Indicator
 from criteria.permissions import sets_of_province
 from criteria.workbooks import WorkbookInvalid
 
-from . import excel_entry, services, unit_lists, workflow
+from . import audit, excel_entry, services, unit_lists, workflow
 from .evidence import download_name, sniff
 from .forms import (
+    AuditFilterForm,
     CommuneFilterForm,
     CommuneFlagsForm,
     CommuneGroupForm,
@@ -212,13 +214,17 @@ def commune_group_edit(request: HttpRequest, pk: int, set_pk: int) -> HttpRespon
     form = CommuneGroupForm(request.POST, criteria_set=criteria_set)
     if not form.is_valid():
         return _render_commune(request, commune, VillageForm(commune=commune), form)
-    changed = services.set_commune_group(
-        user=request.user,
-        commune=commune,
-        criteria_set=criteria_set,
-        group_code=form.cleaned_data["group"],
-        document=form.cleaned_data["document"].strip(),
-    )
+    with transaction.atomic():
+        changed = services.set_commune_group(
+            user=request.user,
+            commune=commune,
+            criteria_set=criteria_set,
+            group_code=form.cleaned_data["group"],
+            document=form.cleaned_data["document"].strip(),
+        )
+        if changed:
+            details = {"set": criteria_set.code, **form.cleaned_data}
+            audit.record(request, audit.Action.COMMUNE_GROUP, commune, details=details)
     if changed:
         messages.success(
             request,
@@ -241,12 +247,13 @@ def commune_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            if {"is_extremely_difficult", "is_safe_zone_poor", "is_border"} & set(
-                form.changed_data
-            ):
+            flags = ["is_extremely_difficult", "is_safe_zone_poor", "is_border"]
+            if set(flags) & set(form.changed_data):
                 services.recompute_open_assessments(
                     user=request.user, cause=services.Cause.FLAGS, communes=[commune]
                 )
+                details = {"changes": audit.changes(form, flags)}
+                audit.record(request, audit.Action.COMMUNE_FLAGS, commune, details=details)
         messages.success(request, _("The commune's details were saved."))
         return redirect("assessments:commune", pk=commune.pk)
     return render(request, "assessments/commune_form.html", {"commune": commune, "form": form})
@@ -294,13 +301,19 @@ def village_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _require_user_manager(request: HttpRequest) -> None:
-    if not request.user.can_manage_users:
+    if not workflow.may_manage_accounts(request.user):
         raise PermissionDenied
+
+
+def _managed_account(request: HttpRequest, pk: int) -> User:
+    """An account the administrator manages (else 404: another province's, staff, superuser)."""
+    _require_user_manager(request)
+    return get_object_or_404(workflow.manageable_accounts(request.user), pk=pk)
 
 
 def user_list(request: HttpRequest) -> HttpResponse:
     _require_user_manager(request)
-    users = User.objects.manageable_by(request.user).order_by("-is_active", "role", "username")
+    users = workflow.manageable_accounts(request.user).order_by("-is_active", "role", "username")
     return render(request, "assessments/user_list.html", {"users": users})
 
 
@@ -308,7 +321,10 @@ def user_create(request: HttpRequest) -> HttpResponse:
     _require_user_manager(request)
     form = UserCreateForm(request.POST or None, manager=request.user)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        with transaction.atomic():
+            user = form.save()
+            details = {"changes": audit.changes(form, UserForm.Meta.fields)}
+            audit.record(request, audit.Action.ACCOUNT_CREATE, user, details=details)
         messages.success(
             request, _("The account “%(name)s” was created.") % {"name": user.username}
         )
@@ -317,25 +333,33 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_user_manager(request)
-    account = get_object_or_404(User.objects.manageable_by(request.user), pk=pk)
+    account = _managed_account(request, pk)
     form = UserForm(request.POST or None, instance=account, manager=request.user)
     if request.method == "POST" and form.is_valid():
         if account == request.user and not form.cleaned_data["is_active"]:
             form.add_error("is_active", _("You cannot deactivate your own account."))
         else:
-            form.save()
+            with transaction.atomic():
+                form.save()
+                if form.changed_data:
+                    role_or_unit = set(form.changed_data) & set(UserForm.ROLE_AND_UNIT)
+                    action = (
+                        audit.Action.ACCOUNT_ROLE if role_or_unit else audit.Action.ACCOUNT_CHANGE
+                    )
+                    details = {"changes": audit.changes(form)}
+                    audit.record(request, action, account, details=details)
             messages.success(request, _("The account was saved."))
             return redirect("assessments:user_list")
     return render(request, "assessments/user_form.html", {"form": form, "account": account})
 
 
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_user_manager(request)
-    account = get_object_or_404(User.objects.manageable_by(request.user), pk=pk)
+    account = _managed_account(request, pk)
     form = PasswordResetByManagerForm(account, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            audit.record(request, audit.Action.ACCOUNT_PASSWORD, account)
         messages.success(
             request,
             _("The new password of “%(name)s” is set. Give it to them in person.")
@@ -343,6 +367,25 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("assessments:user_list")
     return render(request, "assessments/user_password.html", {"form": form, "account": account})
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who changed accounts, roles, periods, criteria sets, reviewers, commune groups and flags
+    in the province: newest first, one kind of change or all."""
+    if not workflow.may_read_audit(request.user):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    entries = audit.entries_for(request.user, kind)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {"entry": e, "label": audit.label(e.action), "details": audit.detail_lines(e)} for e in page
+    ]
+    context = {"form": form, "kind": kind, "page": page, "rows": rows}
+    return render(request, "assessments/audit_log.html", context)
 
 
 # ---------------------------------------------------------------- reviewer assignments
@@ -356,11 +399,17 @@ def review_assignments(request: HttpRequest) -> HttpResponse:
     form = ReviewAssignmentForm(request.POST or None, province=province)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.assign_reviewer(
-            user=request.user,
-            reviewer=data["reviewer"],
-            communes=None if data["whole_province"] else list(data["communes"]),
-        )
+        communes = None if data["whole_province"] else list(data["communes"])
+        with transaction.atomic():
+            services.assign_reviewer(
+                user=request.user, reviewer=data["reviewer"], communes=communes
+            )
+            details = (
+                {"whole_province": True}
+                if communes is None
+                else {"communes": [c.name for c in communes]}
+            )
+            audit.record(request, audit.Action.REVIEWERS_ASSIGN, data["reviewer"], details=details)
         messages.success(
             request,
             _("The communes of “%(name)s” were saved.") % {"name": data["reviewer"].username},
@@ -396,7 +445,15 @@ def period_create(request: HttpRequest) -> HttpResponse:
     _require_province_admin(request)
     form = PeriodForm(request.POST, province=request.user.province)
     if form.is_valid():
-        period = form.save()
+        with transaction.atomic():
+            period = form.save()
+            details = {
+                "name": period.name,
+                "year": period.year,
+                "sets": [str(s) for s in form.cleaned_data["criteria_sets"]],
+                "reference_date": period.reference_date,
+            }
+            audit.record(request, audit.Action.PERIOD_CREATE, period, details=details)
         messages.success(
             request,
             _("The period “%(name)s” was created. Open it when entry may start.")
@@ -412,7 +469,10 @@ def period_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     _require_province_admin(request)
     period = get_object_or_404(AssessmentPeriod.objects.for_user(request.user), pk=pk)
     period.is_open = not period.is_open
-    period.save(update_fields=["is_open"])
+    with transaction.atomic():
+        period.save(update_fields=["is_open"])
+        action = audit.Action.PERIOD_OPEN if period.is_open else audit.Action.PERIOD_CLOSE
+        audit.record(request, action, period)
     text = (
         _("The period is open for entry.")
         if period.is_open
@@ -1200,7 +1260,15 @@ def flag_import_apply(request: HttpRequest) -> HttpResponse:
         )
         if plan.fingerprint() != pending["fingerprint"]:
             raise unit_lists.ListChanged
-        saved = unit_lists.apply_flags(plan, user=request.user)
+        with transaction.atomic():
+            saved = unit_lists.apply_flags(plan, user=request.user)
+            details = {
+                "flag": plan.flag_label,
+                "document": plan.document,
+                "changed": saved,
+                "complete": plan.complete,
+            }
+            audit.record(request, audit.Action.COMMUNE_FLAGS_IMPORT, province, details=details)
     except (UnitFileInvalid, unit_lists.ListChanged):
         return _stale_list(request, "flag_import")
     messages.success(
@@ -1257,7 +1325,10 @@ def group_import_apply(request: HttpRequest) -> HttpResponse:
         )
         if plan.fingerprint() != pending["fingerprint"]:
             raise unit_lists.ListChanged
-        saved = unit_lists.apply_groups(plan, user=request.user)
+        with transaction.atomic():
+            saved = unit_lists.apply_groups(plan, user=request.user)
+            details = {"set": plan.criteria_set.code, "document": plan.document, "changed": saved}
+            audit.record(request, audit.Action.COMMUNE_GROUPS_IMPORT, province, details=details)
     except (UnitFileInvalid, unit_lists.ListChanged):
         return _stale_list(request, "group_import")
     messages.success(

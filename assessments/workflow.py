@@ -357,3 +357,47 @@ def may_enter_for_district(user: User, district) -> bool:
         user.is_superuser
         or (user.role == Role.DISTRICT_OFFICER and user.district_id == district.pk)
     )
+
+
+# ---------------------------------------------------------------- accounts and the admin
+
+
+def may_manage_accounts(user: User) -> bool:
+    """Accounts are managed in the app by the province administrator (superusers use the
+    admin)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.PROVINCE_ADMIN
+        and user.province_id is not None
+    )
+
+
+def manageable_accounts(user: User):
+    """The accounts a province administrator manages: their province's, neither staff nor
+    superuser (those belong to the national operator, in the admin)."""
+    if not may_manage_accounts(user):
+        return User.objects.none()
+    return User.objects.select_related("province", "district", "commune__district").filter(
+        province_id=user.province_id, is_superuser=False, is_staff=False
+    )
+
+
+def may_change_role_and_unit(user: User, account: User) -> bool:
+    """Nobody changes their own role or unit: an administrator could otherwise make themself
+    a reviewer and approve."""
+    return account.pk is None or account.pk != user.pk
+
+
+def may_read_audit(user: User) -> bool:
+    """The audit log: a province administrator reads their province's, a superuser all."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or may_manage_accounts(user))
+    )
+
+
+def may_use_admin(user: User) -> bool:
+    """The Django admin is the national operator's tool: superusers only."""
+    return user.is_authenticated and user.is_active and user.is_superuser
