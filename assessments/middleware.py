@@ -88,3 +88,34 @@ class IdleSessionTimeoutMiddleware:
             elif now - last_seen >= self.REFRESH_EVERY:
                 session[self.LAST_SEEN] = now
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send PERMISSIONS_POLICY as the Permissions-Policy header: the pages use no camera,
+    microphone, location, payment or USB, so no script on them may ask for these."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class NoStoreForUsersMiddleware:
+    """A response to a logged-in user (a page, a workbook, an evidence file) is not kept by the
+    browser or any cache on the way, so the next person at a shared office PC cannot bring it
+    back: Cache-Control: no-store, unless the view set a Cache-Control of its own. Static files
+    never reach it (WhiteNoise answers them first). Put it after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +120,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     # before "assessments": its login receivers run first, so the login log sees its verdict
     "axes",
+    "csp",
     "criteria",
     "assessments",
     "reports",
@@ -135,12 +137,15 @@ MIDDLEWARE = [
     "assessments.middleware.ClientAddressFromProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "assessments.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "assessments.middleware.VietnameseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "assessments.middleware.NoStoreForUsersMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "assessments.middleware.IdleSessionTimeoutMiddleware",
@@ -252,6 +257,27 @@ if env_bool("BEHIND_HTTPS_PROXY", False):
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and requests from this site only,
+# no inline script, style attribute or event handler (templates use static files, json_script
+# and data attributes; static/js/site.js handles data-print and data-confirm), images from
+# this site or data: URLs (Bootstrap's icons), no plugin, no framing, forms post here only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features that no page uses, so that no script on a page may use them.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 # Behind reverse proxies (nginx: 1) the client's address is read from X-Forwarded-For; with 0
 # (the default: the application faces the clients) that header is ignored, since a client can

@@ -4,7 +4,9 @@ sessions and the headers every page carries."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -369,3 +371,72 @@ def test_activity_does_not_stretch_the_8_hour_limit(client, district_officer):
 
     assert client.session.get_expiry_date() == expiry
     assert expiry - timezone.now() <= timedelta(hours=8)
+
+
+# Headers
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>"  # inline script
+    r"|\sstyle=[\"']"  # style attribute
+    r"|\son[a-z]+=[\"']"  # event handler attribute
+    r"|javascript:",
+    re.IGNORECASE,
+)
+
+
+def test_no_template_has_inline_script_style_or_event_handler():
+    found = [
+        f"{path.relative_to(TEMPLATES)}: {match.group(0).strip()}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for match in INLINE.finditer(path.read_text(encoding="utf-8"))
+    ]
+
+    assert found == []
+
+
+def test_every_page_carries_a_strict_content_security_policy(client):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy
+
+
+def test_every_page_carries_a_permissions_policy(client):
+    header = client.get(reverse("login"))["Permissions-Policy"]
+
+    assert {"camera=()", "microphone=()", "geolocation=()"} <= set(header.split(", "))
+
+
+def test_pages_and_downloads_for_a_logged_in_user_are_not_stored(client, user, ntm_set):
+    client.force_login(user)
+
+    page = client.get(reverse("assessments:worklist"))
+    download = client.get(reverse("criteria:set_export", args=[ntm_set.pk]))
+
+    assert page["Cache-Control"] == "no-store"
+    assert download.status_code == 200
+    assert download["Cache-Control"] == "no-store"
+
+
+def test_a_page_that_sets_its_own_cache_control_keeps_it(client):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+
+    response = client.get(reverse("admin:index"))
+
+    # the admin's never_cache, which also forbids storing
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_the_favicon_is_found_without_logging_in(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("/img/favicon.svg")
