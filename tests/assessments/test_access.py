@@ -96,7 +96,7 @@ def test_district_viewer_and_commune_officer_do_not_see_other_units(
     client.force_login(commune_officer)
     assert client.get(reverse("assessments:commune", args=[neighbour.pk])).status_code == 404
     assert client.get(reverse("assessments:district", args=[loc_binh.pk])).status_code == 404
-    assert client.get(reverse("home"))["Location"] == reverse(
+    assert client.get(reverse("assessments:province"))["Location"] == reverse(
         "assessments:commune", args=[commune.pk]
     )
 

@@ -21,6 +21,11 @@ def demo(settings):
     settings.DEBUG = False
 
 
+def to_units(page) -> None:
+    """The menu's unit pages (home pages show each person's work)."""
+    page.locator("#nav").get_by_role("link", name="Đơn vị", exact=True).click()
+
+
 def shot(page, name: str) -> None:
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
@@ -29,6 +34,7 @@ def shot(page, name: str) -> None:
 
 def test_district_officer_sees_only_loc_binh(page, live_server, demo):
     log_in(page, live_server, "huyen-locbinh", "ntm-demo-2025")
+    to_units(page)
 
     expect(page.get_by_role("heading", name="Huyện Lộc Bình")).to_be_visible()
     expect(page.locator("tbody tr")).to_have_count(20)
@@ -44,6 +50,7 @@ def test_district_officer_sees_only_loc_binh(page, live_server, demo):
 
 def test_province_admin_creates_a_district_officer_who_logs_in(page, live_server, demo):
     log_in(page, live_server, "tinh-admin", "ntm-demo-2025")
+    to_units(page)
 
     expect(page.locator("tbody tr")).to_have_count(11)
     expect(page.get_by_test_id("total-units")).to_have_text("194")
@@ -65,5 +72,6 @@ def test_province_admin_creates_a_district_officer_who_logs_in(page, live_server
 
     page.get_by_role("button", name="Đăng xuất").click()
     log_in(page, live_server, "huyen-dinhlap", "Dinh-Lap-2025-abc")
+    to_units(page)
     expect(page.get_by_role("heading", name="Huyện Đình Lập")).to_be_visible()
     expect(page.locator("tbody tr")).to_have_count(12)
