@@ -3,6 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import F, Q
+from django.utils.http import urlencode
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from criteria.models import CriteriaSet
@@ -13,12 +16,14 @@ from . import notify
 from .audit import KINDS as AUDIT_KINDS
 from .evidence import check_evidence_file, stored_name
 from .models import (
+    Assessment,
     AssessmentPeriod,
     Commune,
     CommuneFlagRecord,
     District,
     Province,
     Role,
+    State,
     User,
     Village,
 )
@@ -27,6 +32,7 @@ from .services import Entry
 from .unit_import import UnitFileInvalid
 from .unit_lists import check_list_upload
 from .workflow import may_change_role_and_unit
+from .worklist import NOT_STARTED, WAITING, default_period, filter_by_state, local_worklist_url
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
@@ -404,6 +410,10 @@ class IndicatorEntryForm(forms.Form):
             for condition, name in self.condition_names
         ]
 
+    def has_answer_conditions(self) -> bool:
+        """Whether some commune condition is answered yes / no (and can be filled at once)."""
+        return any(condition.threshold is None for condition, _name in self.condition_names)
+
     def grid_rows(self):
         """(village, [(condition, bound field)]) for the village grid."""
         return [
@@ -748,3 +758,241 @@ class NotificationsForm(forms.Form):
         self.user.muted_notifications = [k for k in notify.Kind.values if k not in chosen]
         self.user.save(update_fields=["muted_notifications"])
         return self.user
+
+
+# ---------------------------------------------------------------- worklists
+
+SELECT_SM = forms.Select(attrs={"class": "form-select form-select-sm"})
+WORKLIST_STATES = [
+    ("", _("Every state")),
+    (NOT_STARTED, _("Not started")),
+    (State.DRAFT, State.DRAFT.label),
+    (State.RETURNED, State.RETURNED.label),
+    (WAITING, _("Sent for review")),
+    (State.DISTRICT_REVIEW, State.DISTRICT_REVIEW.label),
+    (State.SUBMITTED, State.SUBMITTED.label),
+    (State.APPROVED, State.APPROVED.label),
+]
+# column → how it sorts (ascending); every sort ends on the commune's name, then its code
+WORKLIST_SORTS = {
+    "commune": [F("sort_key").asc()],
+    "district": [F("district__sort_key").asc(nulls_first=True)],
+    "state": [F("work_order").asc()],
+    "result": [F("work_met").asc(nulls_last=True)],
+    "missing": [F("work_decided").asc()],
+    "updated": [F("work_updated").asc(nulls_last=True)],
+}
+WORKLIST_COLUMNS = {
+    "commune": _("Commune"),
+    "district": _("District"),
+    "state": _("State"),
+    "result": _("Criterion"),
+    "missing": _("What is missing"),
+    "updated": _("Last change"),
+}
+WORKLIST_FLAGS = {
+    "difficult": "is_extremely_difficult",
+    "border": "is_border",
+    "safe_zone": "is_safe_zone_poor",
+}
+NO_GROUP = "none"
+
+
+class WorklistForm(forms.Form):
+    """Every choice of a worklist, read from the query string: period and set, filters, search,
+    sorting and page. A value that is not understood is named on the page and left out."""
+
+    period = forms.ChoiceField(label=_("Period"), required=False, widget=SELECT_SM)
+    set = forms.ChoiceField(label=_("Criteria set"), required=False, widget=SELECT_SM)
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=WORKLIST_STATES, widget=SELECT_SM
+    )
+    district = forms.ChoiceField(label=_("District"), required=False, widget=SELECT_SM)
+    group = forms.ChoiceField(label=_("Commune group"), required=False, widget=SELECT_SM)
+    q = forms.CharField(
+        label=_("Name or code"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "type": "search"}),
+    )
+    difficult = forms.BooleanField(label=_("ĐBKK"), required=False, widget=CHECKBOX)
+    border = forms.BooleanField(label=_("Border"), required=False, widget=CHECKBOX)
+    safe_zone = forms.BooleanField(
+        label=_("ATK of a poor district"), required=False, widget=CHECKBOX
+    )
+    pilot = forms.BooleanField(label=_("Pilot"), required=False, widget=CHECKBOX)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            (f"{way}{name}", format_lazy("{} {}", label, arrow))
+            for name, label in WORKLIST_COLUMNS.items()
+            for way, arrow in (("", "↑"), ("-", "↓"))
+        ],
+        widget=SELECT_SM,
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    CHOICES = ("period", "set", "state", "district", "group", "q", "sort")
+    FLAGS = ("difficult", "border", "safe_zone", "pilot")
+    FILTERS = ("state", "district", "group", "q", *FLAGS)
+
+    def __init__(self, data, *, user: User, periods: list[AssessmentPeriod], **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["period"].choices = [(str(p.pk), p.name) for p in periods]
+        chosen = self.data.get("period")
+        self.period = next((p for p in periods if str(p.pk) == chosen), None) or default_period(
+            user, periods
+        )
+        sets = list(self.period.criteria_sets.all()) if self.period else []
+        self.fields["set"].choices = [(str(s.pk), s.name) for s in sets]
+        chosen = self.data.get("set")
+        self.criteria_set = next((s for s in sets if str(s.pk) == chosen), None) or (
+            sets[0] if sets else None
+        )
+        self.districts = []
+        if self.period and self.period.has_districts and user.is_province_level:
+            self.districts = list(
+                District.objects.for_user(user).current(self.period.reference_date)
+            )
+            self.fields["district"].choices = [("", _("All districts"))] + [
+                (str(d.pk), d.name) for d in self.districts
+            ]
+        else:
+            del self.fields["district"]
+        grouped = self.criteria_set is not None and (
+            self.criteria_set.target_basis == CriteriaSet.TargetBasis.COMMUNE_GROUP
+        )
+        if grouped and not self.period.has_districts:
+            self.fields["group"].choices = [
+                ("", _("All groups")),
+                *[(g.code, g.name) for g in self.criteria_set.commune_groups.all()],
+                (NO_GROUP, _("Not grouped yet")),
+            ]
+        else:
+            del self.fields["group"]
+
+    @property
+    def chosen_district(self) -> District | None:
+        chosen = self.cleaned_data.get("district")
+        return next((d for d in self.districts if str(d.pk) == chosen), None)
+
+    def filter(self, communes):
+        """Keep the communes that match the valid filters and the search."""
+        data = self.cleaned_data
+        if data.get("state"):
+            communes = filter_by_state(communes, data["state"])
+        if self.chosen_district:
+            communes = communes.in_district(self.chosen_district)
+        if data.get("group") == NO_GROUP:
+            communes = communes.exclude(groupings__set_code=self.criteria_set.code)
+        elif data.get("group"):
+            communes = communes.filter(
+                groupings__set_code=self.criteria_set.code, groupings__group_code=data["group"]
+            )
+        for name, flag in WORKLIST_FLAGS.items():
+            if data.get(name):
+                communes = communes.filter(**{flag: True})
+        if data.get("pilot"):
+            communes = communes.exclude(
+                pilot_ntm_year__isnull=True, pilot_advanced_year__isnull=True
+            )
+        if data.get("q"):
+            words = data["q"].strip()
+            communes = communes.filter(
+                Q(name__icontains=words) | Q(code=words.zfill(5) if words.isdigit() else words)
+            )
+        return communes
+
+    @property
+    def sorted_by(self) -> str:
+        return self.cleaned_data.get("sort") or "commune"
+
+    def order(self, communes):
+        name = self.sorted_by.removeprefix("-")
+        expressions = WORKLIST_SORTS[name]
+        if self.sorted_by.startswith("-"):
+            expressions = [e.copy() for e in expressions]
+            for e in expressions:
+                e.reverse_ordering()
+        return communes.order_by(*expressions, "sort_key", "code")
+
+    def has_filters(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.FILTERS)
+
+    def query(self, **changes) -> str:
+        """The query string of this worklist as read (valid values only), with `changes`."""
+        params = {}
+        if self.period and self.criteria_set:
+            params = {"period": self.period.pk, "set": self.criteria_set.pk}
+        for name in (*self.FILTERS, "sort", "page"):
+            value = self.cleaned_data.get(name)
+            if value:
+                params[name] = "1" if value is True else value
+        params.update(changes)
+        return urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
+
+    def choice_fields(self):
+        return [self[name] for name in self.fields if name in self.CHOICES]
+
+    def flag_fields(self):
+        return [self[name] for name in self.fields if name in self.FLAGS]
+
+    def columns(self, *, with_district: bool) -> list[dict]:
+        """The table's sortable columns: label, the query that sorts by it (again: the other
+        way), and how it is sorted now ("asc", "desc" or "")."""
+        columns = []
+        for name, label in WORKLIST_COLUMNS.items():
+            if name == "district" and not with_district:
+                continue
+            now = {name: "asc", f"-{name}": "desc"}.get(self.sorted_by, "")
+            sort = f"-{name}" if now == "asc" else name
+            columns.append({"label": label, "query": self.query(sort=sort, page=None), "now": now})
+        return columns
+
+    def page_links(self, page) -> dict:
+        """Queries of the neighbouring pages and of the page numbers around this one."""
+        last = page.paginator.num_pages
+        shown = sorted({1, last, *range(max(page.number - 3, 1), min(page.number + 3, last) + 1)})
+        return {
+            "previous": self.query(page=page.number - 1) if page.has_previous() else "",
+            "next": self.query(page=page.number + 1) if page.has_next() else "",
+            "numbers": [(n, self.query(page=n)) for n in shown],
+        }
+
+
+class AssessmentsField(forms.ModelMultipleChoiceField):
+    """Assessments by id; an id that is not a plain number the database holds is refused
+    before any query (a 30-digit number overflows an integer column)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": text},
+                )
+        return super()._check_values(value)
+
+
+class BulkApprovalForm(forms.Form):
+    """The submitted assessments a reviewer ticked to approve at once, and the way back."""
+
+    assessment = AssessmentsField(
+        queryset=Assessment.objects.none(),
+        error_messages={
+            "required": _("Tick the assessments to approve."),
+            "invalid_choice": _("One of the ticked assessments cannot be approved by you now."),
+            "invalid_pk_value": _("One of the ticked assessments cannot be approved by you now."),
+        },
+    )
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, assessments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessment"].queryset = assessments
+
+    def clean_next(self) -> str:
+        return local_worklist_url(self.cleaned_data.get("next")) or ""

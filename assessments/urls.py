@@ -27,9 +27,10 @@ urlpatterns += [
     path("ky-danh-gia/", views.period_list, name="period_list"),
     path("ky-danh-gia/them/", views.period_create, name="period_create"),
     path("ky-danh-gia/<int:pk>/mo-dong/", views.period_toggle, name="period_toggle"),
-    path("danh-gia/", views.worklist, name="worklist"),
+    path("danh-gia/", views.worklist_page, name="worklist"),
     path("danh-gia/tao/", views.assessment_create, name="assessment_create"),
     path("danh-gia/tao-ca-huyen/", views.assessment_create_all, name="assessment_create_all"),
+    path("danh-gia/duyet/", views.approve_selected, name="approve_selected"),
     path("danh-gia/duyet-huyen/<int:pk>/", views.approve_district, name="approve_district"),
     path("danh-gia/<int:pk>/", views.assessment_page, name="assessment"),
     path(

@@ -9,24 +9,26 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from criteria import xlsx
 from criteria.marks import footnotes, marks_of_indicators
-from criteria.models import CriteriaSet, Indicator
+from criteria.models import CriteriaSet
 from criteria.permissions import sets_of_province
 from criteria.workbooks import WorkbookInvalid
 
-from . import audit, excel_entry, services, unit_lists, workflow
+from . import audit, checklist, excel_entry, services, unit_lists, workflow, worklist
 from .evidence import download_name, sniff
 from .forms import (
     AuditFilterForm,
+    BulkApprovalForm,
     CommuneFilterForm,
     CommuneFlagsForm,
     CommuneGroupForm,
@@ -43,6 +45,7 @@ from .forms import (
     UserCreateForm,
     UserForm,
     VillageForm,
+    WorklistForm,
 )
 from .models import (
     Assessment,
@@ -53,7 +56,6 @@ from .models import (
     CommuneGroupAssignment,
     District,
     Evidence,
-    IndicatorResult,
     Province,
     ReviewAssignment,
     ReviewNote,
@@ -68,8 +70,81 @@ from .workflow import Action
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each user starts at the widest page their scope allows."""
+    """Each person starts on what waits for them (see workflow.home_of)."""
+    page = workflow.home_of(request.user)
+    if page == workflow.Home.OFFICER:
+        return _officer_home(request)
+    if page == workflow.Home.REVIEWER:
+        return _reviewer_home(request)
+    if page == workflow.Home.ADMIN:
+        return _admin_home(request)
+    if page == workflow.Home.VIEWER:
+        return redirect("reports:province")
+    if page == workflow.Home.UNITS:
+        return redirect("assessments:province")
+    return redirect("criteria:set_list")
+
+
+HOME_ROWS = 20
+
+
+def _officer_home(request: HttpRequest) -> HttpResponse:
+    """An officer's worklist in the period they work in: counts by step, then what needs their
+    work (returned with the reason, in progress, not started, to verify)."""
     user = request.user
+    form = WorklistForm(QueryDict(), user=user, periods=_periods(request))
+    form.is_valid()
+    period, criteria_set = form.period, form.criteria_set
+    context = {"form": form, "period": period, "criteria_set": criteria_set}
+    if period and criteria_set:
+        communes = worklist.communes_to_assess(user, period, criteria_set)
+        todo = communes.filter(work_order__lte=worklist.STATE_ORDER[State.DISTRICT_REVIEW])
+        page = list(todo.order_by("work_order", "sort_key", "code")[:HOME_ROWS])
+        context.update(
+            counts=worklist.counts(communes),
+            rows=worklist.rows_for(page, period, criteria_set, user),
+            worklist_query=form.query(),
+            verifies=workflow.verifies_for_district(user) and period.has_districts,
+        )
+    return render(request, "assessments/home_officer.html", context)
+
+
+def _reviewer_home(request: HttpRequest) -> HttpResponse:
+    """What waits for this reviewer's appraisal, oldest submission first, and how much of it in
+    each period and set (a link to that worklist, to approve several at once)."""
+    waiting = worklist.waiting_for_appraisal(request.user)
+    per_list: dict[tuple, dict] = {}
+    for assessment in waiting:
+        key = (assessment.period_id, assessment.criteria_set_id)
+        entry = per_list.setdefault(key, {"assessment": assessment, "count": 0})
+        entry["count"] += 1
+    lists = [
+        {
+            "period": e["assessment"].period,
+            "criteria_set": e["assessment"].criteria_set,
+            "count": e["count"],
+            "query": urlencode(
+                {"period": period, "set": criteria_set, "state": State.SUBMITTED, "sort": "updated"}
+            ),
+        }
+        for (period, criteria_set), e in sorted(
+            per_list.items(), key=lambda item: item[1]["assessment"].period.reference_date
+        )
+    ]
+    context = {"waiting": waiting[:HOME_ROWS], "waiting_count": len(waiting), "lists": lists}
+    return render(request, "assessments/home_reviewer.html", context)
+
+
+def _admin_home(request: HttpRequest) -> HttpResponse:
+    """The province administrator's setup checklist."""
+    province = request.user.province
+    steps = checklist.setup_checklist(province)
+    context = {"province": province, "steps": steps, "done": all(s.done for s in steps)}
+    return render(request, "assessments/home_admin.html", context)
+
+
+def _units_home(user) -> HttpResponse:
+    """The widest unit page a user's scope allows."""
     if user.is_superuser or user.is_province_level:
         return redirect("assessments:province")
     if user.commune_id:
@@ -109,7 +184,7 @@ def _counts(prefix: str = "") -> dict:
 def province_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user.is_province_level):
-        return home(request)
+        return _units_home(user)
     provinces = (
         Province.objects.all()
         if user.is_superuser
@@ -485,124 +560,47 @@ def period_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- worklist
 
 
-def _period_and_set(request: HttpRequest):
-    """The period and set chosen in the query string, or the latest period's first set."""
-    periods = list(
-        AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
-    )
-    period = next((p for p in periods if str(p.pk) == request.GET.get("period")), None)
-    period = (
-        period or next((p for p in periods if p.is_open), None) or (periods[0] if periods else None)
-    )
-    sets = list(period.criteria_sets.all()) if period else []
-    criteria_set = next((s for s in sets if str(s.pk) == request.GET.get("set")), None)
-    return periods, period, sets, criteria_set or (sets[0] if sets else None)
+def _periods(request: HttpRequest) -> list[AssessmentPeriod]:
+    return list(AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets"))
 
 
-def worklist(request: HttpRequest) -> HttpResponse:
-    """The communes in the user's scope with their assessment's state and what is missing."""
-    periods, period, sets, criteria_set = _period_and_set(request)
-    district = None
-    on = period.reference_date if period else None
-    communes = Commune.objects.for_user(request.user).current(on)
-    if request.GET.get("district"):
-        district = get_object_or_404(
-            District.objects.for_user(request.user), pk=request.GET["district"]
-        )
-        communes = communes.in_district(district)
-    rows = []
+def worklist_page(request: HttpRequest) -> HttpResponse:
+    """The communes in the user's scope with their assessment's state and what is missing:
+    filtered, searched, sorted and paged as the query string says."""
+    user = request.user
+    form = WorklistForm(request.GET, user=user, periods=_periods(request))
+    form.is_valid()  # a value not understood is named on the page and left out
+    period, criteria_set = form.period, form.criteria_set
+    page, rows = None, []
     if period and criteria_set:
-        if not criteria_set.includes_urban_units:
-            communes = communes.rural()
-        rows = worklist_rows(communes, period, criteria_set)
+        communes = worklist.communes_to_assess(user, period, criteria_set)
+        communes = form.order(form.filter(communes))
+        page = Paginator(communes, worklist.PAGE_SIZE).get_page(form.cleaned_data.get("page"))
+        rows = worklist.rows_for(list(page.object_list), period, criteria_set, user)
+    district = form.chosen_district
     context = {
-        "periods": periods,
+        "form": form,
         "period": period,
-        "sets": sets,
         "criteria_set": criteria_set,
-        "rows": rows,
         "district": district,
-        "districts": District.objects.for_user(request.user).current(on)
-        if request.user.is_province_level and period and period.has_districts
-        else [],
-        "can_create": workflow.may_create_any(request.user),
-        "can_create_all": workflow.may_create_in_bulk(request.user),
-        "excel_district": request.user.district
-        if request.user.district_id
+        "page": page,
+        "rows": rows,
+        "columns": form.columns(with_district=bool(form.districts)),
+        "show_district": bool(form.districts),
+        "page_links": form.page_links(page) if page else {},
+        "here": f"{reverse('assessments:worklist')}?{form.query()}",
+        "can_create": workflow.may_create_any(user),
+        "can_create_all": workflow.may_create_in_bulk(user),
+        "excel_district": user.district
+        if user.district_id
         and period
         and period.has_districts
-        and workflow.may_enter_for_district(request.user, request.user.district)
+        and workflow.may_enter_for_district(user, user.district)
         else None,
-        "is_reviewer": workflow.reviewer_filter(request.user) is not None,
-        "submitted_count": sum(
-            1 for r in rows if r["assessment"] and r["assessment"].state == State.SUBMITTED
-        ),
+        "bulk_approval": workflow.may_approve_in_bulk(user) and any(r.approvable for r in rows),
+        "district_approval": district is not None and workflow.may_approve_in_bulk(user),
     }
     return render(request, "assessments/worklist.html", context)
-
-
-def worklist_rows(communes, period, criteria_set) -> list[dict]:
-    """One row per commune: its assessment (if any), the last return reason and what is missing.
-
-    A fixed number of queries whatever the number of communes.
-    """
-    indicator_count = Indicator.objects.filter(criterion__criteria_set=criteria_set).count()
-    villages_per_indicator = Indicator.objects.filter(
-        criterion__criteria_set=criteria_set, value_type=Indicator.ValueType.VILLAGE_CHECKLIST
-    ).exists()
-    communes = list(
-        communes.annotate(
-            active_villages=Count("villages", filter=Q(villages__is_active=True))
-        ).order_by("sort_key")
-    )
-    assessments = {
-        a.commune_id: a
-        for a in Assessment.objects.filter(
-            period=period, criteria_set=criteria_set, commune__in=[c.pk for c in communes]
-        ).annotate(decided=Count("results", filter=Q(results__is_met__isnull=False)))
-    }
-    # results marked met with neither live evidence nor an explanation, per assessment
-    unexplained = dict(
-        IndicatorResult.objects.filter(
-            assessment__in=[a.pk for a in assessments.values()],
-            is_met=True,
-            no_evidence_explanation="",
-        )
-        .exclude(evidence__is_removed=False)
-        .values("assessment_id")
-        .annotate(n=Count("pk"))
-        .values_list("assessment_id", "n")
-    )
-    last_returns = {}
-    for transition in Transition.objects.filter(
-        assessment__in=[a.pk for a in assessments.values()], to_state=State.RETURNED
-    ).order_by("assessment_id", "-at", "-pk"):
-        last_returns.setdefault(transition.assessment_id, transition)
-    rows = []
-    for commune in communes:
-        assessment = assessments.get(commune.pk)
-        missing = []
-        if assessment:
-            undecided = indicator_count - assessment.decided
-            if undecided:
-                missing.append(_("%(n)s indicators without a result") % {"n": undecided})
-            if unexplained.get(assessment.pk):
-                missing.append(
-                    _("%(n)s met without evidence or explanation")
-                    % {"n": unexplained[assessment.pk]}
-                )
-        if villages_per_indicator and not commune.active_villages:
-            missing.append(_("no villages entered"))
-        returned = last_returns.get(assessment.pk) if assessment else None
-        rows.append(
-            {
-                "commune": commune,
-                "assessment": assessment,
-                "returned": returned if assessment and assessment.state == State.RETURNED else None,
-                "missing": missing,
-            }
-        )
-    return rows
 
 
 @require_POST
@@ -726,7 +724,19 @@ def assessment_page(
             (t for t in reversed(transitions) if t.to_state == State.RETURNED), None
         ),
     }
+    context.update(_way_back(request, assessment))
     return render(request, "assessments/assessment.html", context, status=status)
+
+
+def _way_back(request: HttpRequest, assessment: Assessment) -> dict:
+    """The worklist the assessment was opened from, its filters kept (a `next` that is a local
+    worklist URL, else the worklist of its period and set), and the query that carries it
+    through the page's saves."""
+    chosen = worklist.local_worklist_url(request.GET.get("next"))
+    return {
+        "worklist_url": chosen or _worklist_url(assessment.period, assessment.criteria_set),
+        "next_query": f"?{urlencode({'next': chosen})}" if chosen else "",
+    }
 
 
 @require_POST
@@ -788,7 +798,9 @@ def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResp
         messages.error(request, str(error))
         return redirect("assessments:assessment", pk=pk)
     messages.success(request, _("Indicator %(code)s was saved.") % {"code": indicator.code})
-    return redirect(f"{reverse('assessments:assessment', args=[pk])}#indicator-{indicator.code}")
+    page = reverse("assessments:assessment", args=[pk])
+    back = _way_back(request, assessment)["next_query"]
+    return redirect(f"{page}{back}#indicator-{indicator.code}")
 
 
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
@@ -996,43 +1008,76 @@ def assessment_copy_previous(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessments:assessment", pk=pk)
 
 
+def approve_selected(request: HttpRequest) -> HttpResponse:
+    """A reviewer approves the submitted assessments ticked on the worklist, after confirming."""
+    if not workflow.may_approve_in_bulk(request.user):
+        raise PermissionDenied
+    return _bulk_approval(request, _submitted_for(request.user), reverse("assessments:worklist"))
+
+
 def approve_district(request: HttpRequest, pk: int) -> HttpResponse:
-    """A reviewer approves every submitted assessment of a district, after confirming the list."""
-    if workflow.reviewer_filter(request.user) is None:
+    """Every submitted assessment of a district, ticked to approve: the worklist's bulk approval
+    with the whole district chosen."""
+    if not workflow.may_approve_in_bulk(request.user):
         raise PermissionDenied
     district = get_object_or_404(District.objects.for_user(request.user), pk=pk)
-    _periods, period, _sets, criteria_set = _period_and_set(request)
-    submitted = workflow.approvable(
-        request.user,
-        Assessment.objects.for_user(request.user).filter(
-            commune__district=district,
-            period=period,
-            criteria_set=criteria_set,
-            state=State.SUBMITTED,
-        ),
+    form = WorklistForm(request.GET, user=request.user, periods=_periods(request))
+    form.is_valid()
+    submitted = _submitted_for(request.user).filter(
+        commune__district=district, period=form.period, criteria_set=form.criteria_set
     )
-    if request.method == "POST":
-        chosen = {int(x) for x in request.POST.getlist("assessment") if x.isdigit()}
-        to_approve = [a for a in submitted if a.pk in chosen]
+    back = f"{reverse('assessments:worklist')}?{form.query(district=district.pk)}"
+    return _bulk_approval(request, submitted, back, district=district, tick_all=True)
+
+
+def _submitted_for(user) -> QuerySet[Assessment]:
+    """The submitted assessments in the reviewer's part of the province."""
+    return (
+        Assessment.objects.for_user(user)
+        .filter(workflow.reviewer_filter(user), state=State.SUBMITTED)
+        .order_by("commune__sort_key", "period", "criteria_set__code")
+    )
+
+
+def _bulk_approval(
+    request: HttpRequest,
+    submitted: QuerySet[Assessment],
+    back: str,
+    *,
+    district: District | None = None,
+    tick_all: bool = False,
+) -> HttpResponse:
+    """Confirm (GET) then approve (POST) the ticked assessments, all or none, through the
+    approval service: its lock, its history and its checks of who may approve what."""
+    data = request.POST if request.method == "POST" else request.GET
+    if tick_all and request.method != "POST":
+        data = QueryDict(mutable=True)
+        approvable = workflow.approvable(request.user, submitted)
+        data.setlist("assessment", [str(a.pk) for a in approvable])
+        data["next"] = back
+    form = BulkApprovalForm(data, assessments=submitted)
+    chosen, refused = [], []
+    if form.is_valid():
+        back = form.cleaned_data["next"] or back
+        ticked = list(form.cleaned_data["assessment"])
+        chosen = workflow.approvable(request.user, ticked)
+        refused = [a for a in ticked if a not in chosen]
+        if refused:
+            form.add_error(
+                "assessment",
+                _("You cannot approve these now: %(names)s.")
+                % {"names": ", ".join(a.commune.label for a in refused)},
+            )
+    if request.method == "POST" and form.is_valid():
         try:
-            services.approve_all(user=request.user, assessments=to_approve)
+            services.approve_all(user=request.user, assessments=chosen)
         except (services.WorkflowError, AssessmentLocked) as error:
             messages.error(request, str(error))
         else:
-            messages.success(
-                request, _("%(n)s assessments were approved.") % {"n": len(to_approve)}
-            )
-        return redirect(_worklist_url(period, criteria_set) + f"&district={district.pk}")
-    return render(
-        request,
-        "assessments/approve_district.html",
-        {
-            "district": district,
-            "assessments": submitted,
-            "period": period,
-            "criteria_set": criteria_set,
-        },
-    )
+            messages.success(request, _("%(n)s assessments were approved.") % {"n": len(chosen)})
+        return redirect(back)
+    context = {"form": form, "assessments": chosen, "district": district, "back": back}
+    return render(request, "assessments/bulk_approve.html", context)
 
 
 # ---------------------------------------------------------------- offline entry through Excel

@@ -401,3 +401,41 @@ def may_read_audit(user: User) -> bool:
 def may_use_admin(user: User) -> bool:
     """The Django admin is the national operator's tool: superusers only."""
     return user.is_authenticated and user.is_active and user.is_superuser
+
+
+# ---------------------------------------------------------------- where each person starts
+
+
+class Home:
+    """The home page a person lands on: what waits for them."""
+
+    OFFICER = "officer"  # their worklist, with counts
+    REVIEWER = "reviewer"  # what waits for their appraisal
+    ADMIN = "admin"  # the setup checklist
+    VIEWER = "viewer"  # the province dashboard
+    UNITS = "units"  # the national operator: the units
+    NONE = "none"  # no role yet: the criteria sets
+
+
+def home_of(user: User) -> str:
+    if user.is_superuser:
+        return Home.UNITS
+    if user.role in (Role.COMMUNE_OFFICER, Role.DISTRICT_OFFICER):
+        return Home.OFFICER
+    if user.role == Role.PROVINCE_REVIEWER:
+        return Home.REVIEWER
+    if may_manage_province(user):
+        return Home.ADMIN
+    if user.role == Role.VIEWER:
+        return Home.VIEWER
+    return Home.NONE
+
+
+def verifies_for_district(user: User) -> bool:
+    """Whether the communes' self-assessments come to this person to verify (a district)."""
+    return user.is_authenticated and user.role == Role.DISTRICT_OFFICER
+
+
+def may_approve_in_bulk(user: User) -> bool:
+    """The worklist offers ticking rows to approve them at once: province reviewers."""
+    return reviewer_filter(user) is not None
