@@ -308,6 +308,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Every login, failure, lockout and logout, with who and from where, whatever LOG_LEVEL.
-    "loggers": {"ntm_ict.auth": {"level": "INFO"}},
+    # Every login, failure, lockout and logout, with who and from where, whatever LOG_LEVEL;
+    # axes itself logs its failures and lockouts (its routine lines repeat those above).
+    "loggers": {"ntm_ict.auth": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
