@@ -1,7 +1,7 @@
 """Excel plumbing shared by every workbook the project writes or reads.
 
 Exporters turn their rows into cells with `cell()` (or `append()`), uploads are opened with
-`open_upload()` and read with `sheet_rows()` and `cell_text()`, and downloads leave through
+`open_upload()` and read with `read_sheet()` and `cell_text()`, and downloads leave through
 `download()`. It sits in `criteria`, the bottom of the import graph, so `assessments` and `reports`
 can use it without importing each other.
 
@@ -9,8 +9,15 @@ User text always goes into a cell as text, verbatim. openpyxl takes a str starti
 formula and "#N/A" for an error, and a number format of "@" does not stop it, so text cells are
 marked as strings explicitly here. Characters an XML file cannot carry as they are (control
 characters, and the carriage return that every XML reader turns into a line feed) are written as
-Excel's own `_xHHHH_` escapes, which Excel shows as the character and `sheet_rows()` reads back:
-a value goes out and comes back unchanged.
+Excel's own `_xHHHH_` escapes, which Excel shows as the character and `read_sheet()` reads back:
+a value goes out and comes back unchanged. Text longer than a cell holds is cut with a note
+saying so, never silently.
+
+An upload is read within limits its reader gives (rows, columns), judged from the size a sheet
+declares before any cell is read and then from the rows it actually has: a 2 KB file can number
+its one row 99,999,999, and reading up to it would hold a worker for minutes. Every cell is read
+inside that check, so a damaged cell is an error naming its row, and no more than
+MAX_ERRORS_SHOWN errors are ever listed.
 """
 
 from __future__ import annotations
@@ -21,15 +28,21 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from django.http import FileResponse
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.worksheet import Worksheet
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TEXT = 32767  # what one Excel cell holds; openpyxl cuts longer text there
+MAX_ERRORS_SHOWN = 200  # a file with ten thousand errors must not make a page of megabytes
+QUOTED = 60  # the characters of a cell's text that an error message repeats
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -44,8 +57,37 @@ class WorkbookInvalid(Exception):
     """The workbook cannot be imported; `errors` lists every problem in words."""
 
     def __init__(self, errors: list[str]):
+        errors = first_errors(errors)
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+def first_errors(errors: list[str]) -> list[str]:
+    """At most MAX_ERRORS_SHOWN errors, then a line saying how many there are in all."""
+    if len(errors) <= MAX_ERRORS_SHOWN:
+        return errors
+    return [
+        *errors[:MAX_ERRORS_SHOWN],
+        _("These are the first %(shown)s of %(total)s errors. Correct them and upload again.")
+        % {"shown": MAX_ERRORS_SHOWN, "total": grouped(len(errors))},
+    ]
+
+
+def grouped(number: int) -> str:
+    """A count with its thousands grouped as the language writes them: 10.523 in Vietnamese."""
+    return numberformat.format(
+        number,
+        get_format("DECIMAL_SEPARATOR"),
+        grouping=3,
+        thousand_sep=get_format("THOUSAND_SEPARATOR"),
+        force_grouping=True,
+    )
+
+
+def quoted(value: Any) -> str:
+    """A cell's text as an error message repeats it: its start, if it is long."""
+    text = cell_text(value)
+    return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
 
 
 # ---------------------------------------------------------------- writing
@@ -67,9 +109,20 @@ def cell(ws: Worksheet, value: Any) -> Cell:
     if not isinstance(value, str):
         return WriteOnlyCell(ws, value)
     made = WriteOnlyCell(ws)
-    made.value = escape(value)  # openpyxl may take it for a formula or an error here,
+    made.value = _fitted(escape(value))  # openpyxl may take it for a formula or an error here,
     made.data_type = "s"  # so it is marked as text: never a formula, never an error
     return made
+
+
+def _fitted(text: str) -> str:
+    """The text as one cell holds it: cut, with a note saying so, where openpyxl would cut it
+    without a word."""
+    if len(text) <= MAX_TEXT:
+        return text
+    note = _(" … [cut: the text has %(n)s characters, more than a cell holds]") % {
+        "n": grouped(len(text))
+    }
+    return text[: MAX_TEXT - len(note)] + note
 
 
 def append(ws: Worksheet, values: Iterable[Any]) -> None:
@@ -127,9 +180,144 @@ def require_sheets(wb: Workbook, names: Iterable[str]) -> None:
 
 
 def sheet_rows(ws: Worksheet, *, min_row: int = 1) -> Iterator[tuple]:
-    """The values of each row from `min_row` on, text as it was written."""
+    """The values of each row from `min_row` on, text as it was written. For workbooks the
+    project wrote itself: an upload is read with `read_sheet()`, within limits."""
     for row in ws.iter_rows(min_row=min_row, values_only=True):
         yield tuple(unescape(v) if isinstance(v, str) else v for v in row)
+
+
+def read_sheet(wb: Workbook, name: str, *, max_rows: int, max_columns: int) -> list[tuple]:
+    """The values of a sheet of an upload (opened with `open_upload()`), one tuple per row from
+    row 1 to the last row with a value (an empty row is ()), text as it was written.
+
+    Raises WorkbookInvalid if a value lies beyond row `max_rows` or column `max_columns`, if the
+    sheet declares a size far beyond them (blank formatted cells are allowed some room), if a
+    cell cannot be read (text in a number cell, a shared string that does not exist) or holds
+    the NUL character (which PostgreSQL cannot store). Rows are read as they are in the file, so
+    the cost is that of the file, never that of the row numbers it claims.
+    """
+    row_room, column_room = 10 * max_rows + 100, 4 * max_columns + 20
+    rows: list[tuple] = []
+    parser, last = None, 0
+
+    def refuse(message: str, **values) -> WorkbookInvalid:
+        return WorkbookInvalid([message % {"sheet": name, **values}])
+
+    too_far = _(
+        "Sheet «%(sheet)s» reaches row %(row)s, and this file has at most %(limit)s rows. "
+        "Check that it is the right file."
+    )
+    too_wide = _(
+        "Sheet «%(sheet)s» reaches column %(column)s, and this file has at most %(limit)s "
+        "columns. Check that it is the right file."
+    )
+    try:
+        ws = wb[name]
+        if (ws.max_row or 0) > row_room:
+            raise refuse(too_far, row=ws.max_row, limit=max_rows)
+        if (ws.max_column or 0) > column_room:
+            raise refuse(too_wide, column=get_column_letter(ws.max_column), limit=max_columns)
+        with ws._get_source() as source:
+            if _more_cells_than(source, 2 * max_rows * max_columns + 10_000):
+                raise refuse(
+                    _(
+                        "Sheet «%(sheet)s» has more cells than this file can have. Check that it "
+                        "is the right file."
+                    )
+                )
+        # openpyxl's own reader of one sheet, without its filling of the rows the file leaves
+        # out: those rows are counted, not made.
+        with ws._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                ws._shared_strings,
+                data_only=True,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                if number > row_room:
+                    raise refuse(too_far, row=number, limit=max_rows)
+                if number <= last:  # Excel writes each row once, in order
+                    raise _Damaged
+                last = number
+                values = _row_values(cells, max_columns)
+                if values and number > max_rows:
+                    raise refuse(too_far, row=number, limit=max_rows)
+                if values:
+                    rows.extend([()] * (number - 1 - len(rows)))
+                    rows.append(values)
+    except WorkbookInvalid:
+        raise
+    except _TooWide as exc:
+        raise refuse(too_wide, column=get_column_letter(exc.column), limit=max_columns) from None
+    except _HasNul:
+        raise refuse(
+            _("Sheet «%(sheet)s», row %(row)s: a cell holds the NUL character; remove it."),
+            row=parser.row_counter,
+        ) from None
+    except Exception:  # openpyxl raises many kinds of error for a damaged file or cell
+        if parser is None:
+            raise refuse(_("The sheet «%(sheet)s» is damaged and cannot be read.")) from None
+        raise refuse(
+            _(
+                "Sheet «%(sheet)s», row %(row)s: a cell cannot be read (a damaged file, or text "
+                "in a cell marked as a number). Retype the row and save the file again."
+            ),
+            row=parser.row_counter,
+        ) from None
+    return rows
+
+
+# The start of a cell element, <c …> or <x:c …>: what the parser spends its time on.
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?c[\s/>]")
+
+
+def _more_cells_than(source: IO[bytes], limit: int) -> bool:
+    """Whether a sheet's XML has more than `limit` cells, counted without parsing it: a file
+    can repeat one cell a million times within the rows and columns it may use."""
+    count, tail = 0, b""
+    while chunk := source.read(1 << 20):
+        text = tail + chunk
+        cut = max(len(text) - 32, 0)  # a tag across the cut is counted with the next chunk
+        count += sum(1 for m in _CELL_TAG.finditer(text) if m.start() < cut)
+        if count > limit:
+            return True
+        tail = text[cut:]
+    return count + len(_CELL_TAG.findall(tail)) > limit
+
+
+class _TooWide(Exception):
+    def __init__(self, column: int):
+        self.column = column
+
+
+class _HasNul(Exception):
+    pass
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _row_values(cells: list[dict], max_columns: int) -> tuple:
+    """A parsed row's values by column, text unescaped; () if it has none."""
+    found = {}
+    for cell in cells:
+        value = cell["value"]
+        if value is None:
+            continue
+        if cell["column"] > max_columns:
+            raise _TooWide(cell["column"])
+        if isinstance(value, str):
+            value = unescape(value)
+            if "\x00" in value:
+                raise _HasNul
+        found[cell["column"]] = value
+    if not found:
+        return ()
+    return tuple(found.get(column) for column in range(1, max(found) + 1))
 
 
 def cell_text(value: Any) -> str:
