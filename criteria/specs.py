@@ -13,7 +13,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,15 +50,101 @@ class SetLocked(Exception):
     """The spec differs from a set that is no longer a draft."""
 
 
+class SpecInvalid(ValueError):
+    """A spec holds values its fields cannot store; `problems` names each, in words."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 def canonical_number(value: Any) -> str | None:
-    """A threshold as a canonical string ("66.67", "100"), or None for no threshold."""
+    """A threshold as a canonical string ("66.67", "100"), or None for no threshold.
+
+    A number too large or too small to be a threshold stays in scientific notation ("1E+20"):
+    written out, "1E+999999999" would be a billion characters. `value_problem` refuses it."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     number = Decimal(str(value).strip().replace(",", "."))
     if not number.is_finite():
         raise InvalidOperation(value)
-    text = f"{number.normalize():f}"
-    return text
+    if not number.is_zero() and not -20 <= number.adjusted() <= 20:
+        return str(number)
+    return f"{number.normalize():f}"
+
+
+# The longest text a text field of a set takes (notes, guidance, a legal title): a page shows
+# every one of them at once.
+TEXT_MAX = 4000
+
+
+def value_problem(model: type[models.Model], name: str, value: Any) -> str | None:
+    """Why `value` cannot be stored in the field `name` of `model`, in words; None if it can.
+
+    The field's own validators judge (length, range, digits, slug), a text field takes
+    TEXT_MAX characters, and no text may hold NUL (PostgreSQL cannot store it)."""
+    if value is None or value == "":
+        return None
+    field = model._meta.get_field(name)
+    if isinstance(value, str):
+        if "\x00" in value:
+            return _("it holds the NUL character")
+        if isinstance(field, models.TextField) and len(value) > TEXT_MAX:
+            return _("it has %(length)s characters; at most %(limit)s are allowed.") % {
+                "length": len(value),
+                "limit": TEXT_MAX,
+            }
+    try:
+        value = field.to_python(value)
+        field.run_validators(value)
+        if isinstance(field, models.IntegerField):
+            # the field's range on every database (SQLite's own reaches 64 bits)
+            low, high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
+            MinValueValidator(low)(value)
+            MaxValueValidator(high)(value)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return None
+
+
+def spec_problems(spec: dict) -> list[str]:
+    """Every value of a canonical spec that its field cannot store, named by where it is."""
+    problems = []
+
+    def check(where: str, model: type[models.Model], row: dict, names: tuple[str, ...]) -> None:
+        for name in names:
+            problem = value_problem(model, name, row.get(name))
+            if problem:
+                problems.append(f"{where}, {name}: {problem}")
+
+    notes = ("source", "to_confirm_note")
+    set_fields = ("code", "version", "name", "year_from", "year_to", "national_target_percent")
+    set_fields += ("notes", "to_confirm_note", "special_region_basis")
+    check("set", CriteriaSet, spec, set_fields)
+    legal = {f"legal_{key}": value for key, value in spec["legal"].items() if key != "date"}
+    check("set", CriteriaSet, legal, tuple(legal))
+    target = spec["national_target_percent"]
+    if target is not None and not 0 <= Decimal(target) <= 100:
+        problem = _("a percentage is from 0 to 100.")
+        problems.append(f"set, national_target_percent: {problem}")
+    for group in spec["commune_groups"]:
+        check(f"commune group {group['code']}", CommuneGroup, group, ("code", "name", "definition"))
+    for group in spec["groups"]:
+        check(f"group {group['number']}", CriterionGroup, group, ("number", "name"))
+        for criterion in group["criteria"]:
+            where = f"criterion {criterion['number']}"
+            check(where, Criterion, criterion, ("number", "name", "to_confirm_note"))
+            for indicator in criterion["indicators"]:
+                where = f"indicator {indicator['code']}"
+                texts = ("code", "content", "guidance", "evidence_expected", "unit", *notes)
+                check(where, Indicator, indicator, texts)
+                for c in indicator["conditions"]:
+                    texts = ("code", "text", "alternative_group", "threshold", *notes)
+                    check(f"{where}, condition {c['code']}", Condition, c, texts)
+                for t in indicator["targets"]:
+                    column = t["region"] or t["commune_group"] or "general"
+                    check(f"{where}, target {column}", Target, t, ("threshold", "text", *notes))
+    return problems
 
 
 def shipped_set_files() -> list[Path]:
@@ -82,7 +171,17 @@ def read_spec_file(path: Path) -> dict:
 
 
 def normalize_spec(raw: dict) -> dict:
-    """The canonical form of a spec: every key present, strings stripped, numbers as text."""
+    """The canonical form of a spec: every key present, strings stripped, numbers as text.
+
+    Raises SpecInvalid (a ValueError) if a value does not fit its field."""
+    spec = _normalized(raw)
+    problems = spec_problems(spec)
+    if problems:
+        raise SpecInvalid(problems)
+    return spec
+
+
+def _normalized(raw: dict) -> dict:
     legal = raw.get("legal") or {}
 
     def text(value: Any) -> str:
@@ -239,7 +338,7 @@ def spec_from_set(criteria_set: CriteriaSet) -> dict:
             for group in cs.groups.all()
         ],
     }
-    return normalize_spec(raw)
+    return _normalized(raw)  # what is stored is what it is, even where a spec would be refused
 
 
 def _indicator_as_dict(indicator: Indicator) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import zipfile
 from collections.abc import Iterable
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
@@ -24,9 +24,18 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from . import xlsx
-from .models import Condition, CriteriaSet, Indicator, Region
-from .specs import canonical_number
-from .xlsx import WorkbookInvalid
+from .models import (
+    CommuneGroup,
+    Condition,
+    CriteriaSet,
+    Criterion,
+    CriterionGroup,
+    Indicator,
+    Region,
+    Target,
+)
+from .specs import canonical_number, value_problem
+from .xlsx import WorkbookInvalid, quoted
 from .xlsx import cell_text as _text
 
 META_SHEET, GROUPS_SHEET, ROWS_SHEET = "Bộ tiêu chí", "Nhóm xã", "Chỉ tiêu"
@@ -74,6 +83,33 @@ COLUMNS = [
 # Columns added after the first workbooks were made: a workbook without them still imports.
 OPTIONAL_COLUMNS = {"source"}
 GENERAL_TARGET = "Mục tiêu chung"
+# An uploaded set is read within these: a national set has about fifty rows, and a column for
+# each region or commune group after the fixed ones.
+MAX_ROWS, MAX_COLUMNS = 1000, 80
+LABELS = dict(COLUMNS)
+# What is checked against the field it is stored in: the details sheet's keys (the set's field
+# names), the groups sheet's columns, and (field, column key) for indicator and condition rows.
+META_STORED = {"code", "version", "name", "year_from", "year_to", "national_target_percent"}
+META_STORED |= {"legal_number", "legal_issuer", "legal_title", "notes", "to_confirm_note"}
+META_STORED |= {"special_region_basis"}
+GROUP_FIELDS = ("code", "name", "definition")
+INDICATOR_FIELDS = (
+    ("code", "number"),
+    ("content", "text"),
+    ("guidance", "guidance"),
+    ("evidence_expected", "evidence"),
+    ("unit", "unit"),
+    ("source", "source"),
+    ("to_confirm_note", "to_confirm_note"),
+)
+CONDITION_FIELDS = (
+    ("code", "number"),
+    ("text", "text"),
+    ("alternative_group", "alternative_group"),
+    ("threshold", "threshold"),
+    ("source", "source"),
+    ("to_confirm_note", "to_confirm_note"),
+)
 GROUP_COLUMNS = ["Mã", "Tên", "Định nghĩa"]
 
 ROW_GROUP, ROW_CRITERION, ROW_INDICATOR, ROW_CONDITION = (
@@ -373,25 +409,28 @@ def read_workbook(upload: IO[bytes]) -> dict:
     wb = xlsx.open_upload(upload)
     try:
         xlsx.require_sheets(wb, (META_SHEET, ROWS_SHEET))
-        meta = {
-            (label.strip() if isinstance(label, str) else label): (row_no, value)
-            for row_no, (label, value, *_rest) in enumerate(
-                _padded(xlsx.sheet_rows(wb[META_SHEET], min_row=2), 2), start=2
-            )
-        }
-        commune_groups = []
-        if GROUPS_SHEET in wb.sheetnames:
-            for row_no, (code, name, definition, *_rest) in enumerate(
-                _padded(xlsx.sheet_rows(wb[GROUPS_SHEET], min_row=2), 3), start=2
-            ):
-                if code is not None or name is not None or definition is not None:
-                    commune_groups.append((row_no, code, name, definition))
-        rows_iter = xlsx.sheet_rows(wb[ROWS_SHEET])
-        header = list(next(rows_iter, ()))
-        rows = list(enumerate(rows_iter, start=2))
+        meta_rows = xlsx.read_sheet(wb, META_SHEET, max_rows=100, max_columns=10)
+        group_rows = (
+            xlsx.read_sheet(wb, GROUPS_SHEET, max_rows=MAX_ROWS, max_columns=10)
+            if GROUPS_SHEET in wb.sheetnames
+            else []
+        )
+        set_rows = xlsx.read_sheet(wb, ROWS_SHEET, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     finally:
         wb.close()
-    return sheets_to_spec(meta, commune_groups, header, rows)
+    meta = {
+        (label.strip() if isinstance(label, str) else label): (row_no, value)
+        for row_no, (label, value, *_rest) in enumerate(_padded(meta_rows[1:], 2), start=2)
+    }
+    commune_groups = [
+        (row_no, code, name, definition)
+        for row_no, (code, name, definition, *_rest) in enumerate(
+            _padded(group_rows[1:], 3), start=2
+        )
+        if code is not None or name is not None or definition is not None
+    ]
+    header = list(set_rows[0]) if set_rows else []
+    return sheets_to_spec(meta, commune_groups, header, list(enumerate(set_rows[1:], start=2)))
 
 
 def _padded(rows: Iterable[tuple], width: int) -> Iterable[tuple]:
@@ -450,6 +489,12 @@ def sheets_to_spec(
             % {"sheet": sheet, "row": row, "message": message}
         )
 
+    def fits(sheet: str, row: int, model, name: str, value: Any, label: str) -> None:
+        """An error on the row when the value cannot be stored in the field it goes to."""
+        problem = value_problem(model, name, value)
+        if problem:
+            error(sheet, row, _("«%(label)s»: %(problem)s") % {"label": label, "problem": problem})
+
     # --- the set's details
     values: dict[str, Any] = {}
     for key, label in META_FIELDS:
@@ -477,7 +522,7 @@ def sheets_to_spec(
                 META_SHEET,
                 row_no,
                 _("«%(value)s» is not a valid %(label)s; use one of: %(choices)s.")
-                % {"value": value, "label": label, "choices": ", ".join(labels.values())},
+                % {"value": quoted(value), "label": label, "choices": ", ".join(labels.values())},
             )
             return default
         return stored
@@ -518,6 +563,16 @@ def sheets_to_spec(
         if legal_date is False:
             error(META_SHEET, row_no, _("The date must be written as dd/mm/yyyy."))
             legal_date = None
+    read = {"version": version, "year_from": year_from, "year_to": year_to}
+    read["national_target_percent"] = national_target
+    for key, label in META_FIELDS:
+        if key in values and key in META_STORED:
+            row_no, value = values[key]
+            value = read[key] if key in read else _text(value)
+            fits(META_SHEET, row_no, CriteriaSet, key, value, label)
+    if national_target is not None and not 0 <= Decimal(national_target) <= 100:
+        row_no = values["national_target_percent"][0]
+        error(META_SHEET, row_no, _("«Mục tiêu toàn quốc» is a percentage, from 0 to 100."))
 
     # --- commune groups
     group_codes: dict[str, str] = {}
@@ -525,10 +580,14 @@ def sheets_to_spec(
     for row_no, code, name, definition in commune_groups:
         code, name = _text(code), _text(name)
         definitions[code] = _text(definition)
+        read = (code, name, definitions[code])
+        for field, value, label in zip(GROUP_FIELDS, read, GROUP_COLUMNS, strict=True):
+            fits(GROUPS_SHEET, row_no, CommuneGroup, field, value, label)
         if not code or not name:
             error(GROUPS_SHEET, row_no, _("Both the code and the name are required."))
         elif code in group_codes:
-            error(GROUPS_SHEET, row_no, _("The code %(code)s appears twice.") % {"code": code})
+            message = _("The code %(code)s appears twice.") % {"code": quoted(code)}
+            error(GROUPS_SHEET, row_no, message)
         else:
             group_codes[code] = name
 
@@ -559,7 +618,7 @@ def sheets_to_spec(
             continue
         code = known.get(name.casefold())
         if code is None:
-            error(ROWS_SHEET, 1, unknown_message % {"name": name})
+            error(ROWS_SHEET, 1, unknown_message % {"name": quoted(name)})
         target_keys.append(code)
 
     # --- the rows
@@ -589,8 +648,11 @@ def sheets_to_spec(
                 cells, row_no, "text", "Tên / nội dung"
             ):
                 if number in group_numbers:
-                    error(ROWS_SHEET, row_no, _("The group %(n)s appears twice.") % {"n": number})
+                    message = _("The group %(n)s appears twice.") % {"n": quoted(number)}
+                    error(ROWS_SHEET, row_no, message)
                 group_numbers.add(number)
+            fits(ROWS_SHEET, row_no, CriterionGroup, "number", number, LABELS["number"])
+            fits(ROWS_SHEET, row_no, CriterionGroup, "name", text, LABELS["text"])
             groups.append({"number": number, "name": text, "criteria": []})
         elif row_type == ROW_CRITERION:
             indicator = None
@@ -616,6 +678,10 @@ def sheets_to_spec(
                 "indicators": [],
             }
             groups[-1]["criteria"].append(criterion)
+            fits(ROWS_SHEET, row_no, Criterion, "number", as_int or None, LABELS["number"])
+            fits(ROWS_SHEET, row_no, Criterion, "name", text, LABELS["text"])
+            note = criterion["to_confirm_note"]
+            fits(ROWS_SHEET, row_no, Criterion, "to_confirm_note", note, LABELS["to_confirm_note"])
         elif row_type == ROW_INDICATOR:
             if criterion is None:
                 error(ROWS_SHEET, row_no, _("An indicator must come after its criterion's row."))
@@ -626,7 +692,7 @@ def sheets_to_spec(
                 error(
                     ROWS_SHEET,
                     row_no,
-                    _("The indicator %(code)s appears twice.") % {"code": number},
+                    _("The indicator %(code)s appears twice.") % {"code": quoted(number)},
                 )
             indicator_codes.add(number)
             value_type = _choice(cells["value_type"], VALUE_TYPE_LABELS)
@@ -650,7 +716,10 @@ def sheets_to_spec(
                     % {"choices": ", ".join(COMPARISON_LABELS.values())},
                 )
             targets = []
-            for key, cell in zip(target_keys, raw[len(columns) :], strict=False):
+            target_cells = zip(
+                target_keys, header[len(columns) :], raw[len(columns) :], strict=False
+            )
+            for key, name, cell in target_cells:
                 if _text(cell) == "" or key == "":
                     continue
                 target = _target(cell)
@@ -659,9 +728,11 @@ def sheets_to_spec(
                         ROWS_SHEET,
                         row_no,
                         _("the target «%(value)s» must be a number, a text, or «number | text».")
-                        % {"value": cell},
+                        % {"value": quoted(cell)},
                     )
                     continue
+                fits(ROWS_SHEET, row_no, Target, "threshold", target["threshold"], name)
+                fits(ROWS_SHEET, row_no, Target, "text", target["text"], name)
                 scope_key = "commune_group" if basis == "commune_group" else "region"
                 targets.append(
                     {
@@ -689,6 +760,8 @@ def sheets_to_spec(
                 "targets": targets,
             }
             criterion["indicators"].append(indicator)
+            for field, key in INDICATOR_FIELDS:
+                fits(ROWS_SHEET, row_no, Indicator, field, indicator[field], LABELS[key])
         elif row_type in (ROW_TARGET_SOURCE, ROW_TARGET_TO_CONFIRM):
             if indicator is None or number not in ("", indicator["code"]):
                 error(
@@ -710,13 +783,17 @@ def sheets_to_spec(
                     error(
                         ROWS_SHEET,
                         row_no,
-                        _("the indicator has no target in the column «%(name)s».") % {"name": name},
+                        _("the indicator has no target in the column «%(name)s».")
+                        % {"name": quoted(name)},
                     )
                 elif row_type == ROW_TARGET_SOURCE:
                     target["source"] = _text(cell)
+                    fits(ROWS_SHEET, row_no, Target, "source", target["source"], name)
                 else:
                     target["to_confirm"] = True
                     target["to_confirm_note"] = "" if _is_yes(cell) else _text(cell)
+                    note = target["to_confirm_note"]
+                    fits(ROWS_SHEET, row_no, Target, "to_confirm_note", note, name)
         elif row_type == ROW_CONDITION:
             if indicator is None:
                 error(ROWS_SHEET, row_no, _("A condition must come after its indicator's row."))
@@ -728,7 +805,7 @@ def sheets_to_spec(
                     ROWS_SHEET,
                     row_no,
                     _("The condition %(code)s of indicator %(indicator)s appears twice.")
-                    % {"code": number, "indicator": indicator["code"]},
+                    % {"code": quoted(number), "indicator": quoted(indicator["code"])},
                 )
             scope = (
                 _choice(cells["scope"], SCOPE_LABELS)
@@ -759,6 +836,9 @@ def sheets_to_spec(
                     "to_confirm_note": _text(cells["to_confirm_note"]),
                 }
             )
+            for field, key in CONDITION_FIELDS:
+                value = indicator["conditions"][-1][field]
+                fits(ROWS_SHEET, row_no, Condition, field, value, LABELS[key])
         else:
             error(
                 ROWS_SHEET,
@@ -819,7 +899,7 @@ def _special_rule(values: dict, error) -> tuple[str | None, list[str]]:
             error(
                 META_SHEET,
                 region_row,
-                _("«%(value)s» names no known region.") % {"value": _text(region_cell)},
+                _("«%(value)s» names no known region.") % {"value": quoted(region_cell)},
             )
     flags = []
     for part in _text(flags_cell).split(FLAG_SEPARATOR.strip()):
@@ -831,7 +911,7 @@ def _special_rule(values: dict, error) -> tuple[str | None, list[str]]:
                 META_SHEET,
                 flags_row,
                 _("«%(value)s» is not a commune flag; use: %(choices)s.")
-                % {"value": part.strip(), "choices": FLAG_SEPARATOR.join(FLAG_LABELS.values())},
+                % {"value": quoted(part), "choices": FLAG_SEPARATOR.join(FLAG_LABELS.values())},
             )
         elif flag not in flags:
             flags.append(flag)
@@ -857,8 +937,12 @@ def _sorted_targets(criterion: dict) -> list[dict]:
 
 
 def _target(cell: Any) -> dict | None:
+    """A target cell as a threshold and a text; None if it is neither (an infinite number)."""
     if isinstance(cell, int | float):
-        return {"threshold": canonical_number(cell), "text": ""}
+        try:
+            return {"threshold": canonical_number(cell), "text": ""}
+        except (InvalidOperation, ValueError):
+            return None
     text = _text(cell)
     if TARGET_SEPARATOR.strip() in text:
         number, _sep, words = text.partition(TARGET_SEPARATOR.strip())
