@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "assessments.middleware.VietnameseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "assessments.middleware.MalformedRequestMiddleware",  # before the first reader of a form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "assessments.middleware.NoStoreForUsersMiddleware",
