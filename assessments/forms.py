@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
@@ -35,12 +37,64 @@ from .workflow import may_change_role_and_unit
 from .worklist import NOT_STARTED, WAITING, default_period, filter_by_state, local_worklist_url
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
+# The longest note, reason or explanation a person may write (the Excel upload says the same).
+TEXT_MAX = 4000
+
+
+# ---------------------------------------------------------------- ids named by links and buttons
+
+MAX_ID = 2**63 - 1  # the largest id an id column holds
+
+
+def id_field(**kwargs) -> forms.IntegerField:
+    """An object's id as a link or a button sends it: a whole number an id column can hold.
+    int() judges, not str.isdigit(): "²" is a digit to one and not to the other."""
+    return forms.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class PeriodSetForm(forms.Form):
+    """The period and the criteria set a link or a button names."""
+
+    period = id_field()
+    set = id_field()
+
+
+class AssessmentCreateForm(PeriodSetForm):
+    """The commune, period and set of a new assessment, as the worklist's buttons send them."""
+
+    commune = id_field()
+
+
+class IdChoicesField(forms.ModelMultipleChoiceField):
+    """Django's field, refusing an id no id column can hold before it reaches the database:
+    Django guards an `exact` lookup against such a number but not the `in` lookup this field
+    makes (SQLite raises OverflowError, PostgreSQL an out-of-range error)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # not a number at all: Django's own check names it
+            if not -MAX_ID - 1 <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
+def fits_number_field(number: Decimal) -> bool:
+    """Whether a number is small enough to write out and compare: the 12 digits of a number
+    field, with room to spare. "1E+999999999" is a valid Decimal of a billion digits."""
+    return number.is_finite() and (number.is_zero() or -20 <= number.adjusted() <= 20)
 
 
 class CommuneFilterForm(forms.Form):
     """The filters of a district's list of communes (GET)."""
 
-    q = forms.CharField(label=_("Name or code"), required=False)
+    q = forms.CharField(label=_("Name or code"), required=False, max_length=100)
     kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,
@@ -130,7 +184,7 @@ class ReviewAssignmentForm(forms.Form):
 
     reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=User.objects.none())
     whole_province = forms.BooleanField(label=_("The whole province"), required=False)
-    communes = forms.ModelMultipleChoiceField(
+    communes = IdChoicesField(
         label=_("Communes"),
         queryset=Commune.objects.none(),
         required=False,
@@ -307,14 +361,19 @@ class IndicatorEntryForm(forms.Form):
     override_reason = forms.CharField(
         label=_("Reason for setting the result yourself"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     no_evidence_explanation = forms.CharField(
         label=_("Why there is no evidence"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed before submitting when the indicator is met without any evidence."),
     )
@@ -496,6 +555,8 @@ def _number_field(label: str, *, share: bool, cell: bool = False) -> forms.Decim
     """A number that can be an answer: a share from 0 to 100, or a count from 0."""
 
     def possible(number):
+        if not fits_number_field(number):
+            return  # the field's own check names it; a huge exponent is not even written out
         problem = impossible_number(number, share=share)
         if problem:
             raise forms.ValidationError(problem, code="impossible")
@@ -524,7 +585,7 @@ def _stored(condition, value):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=4000,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Write the reason, so the officer knows what to fix.")},
     )
@@ -544,6 +605,7 @@ class PeriodForm(forms.ModelForm):
             "opens_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
             "closes_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
         }
+        field_classes = {"criteria_sets": IdChoicesField}
 
     def __init__(self, *args, province, **kwargs):
         super().__init__(*args, **kwargs)

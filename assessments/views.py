@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -27,6 +27,7 @@ from criteria.workbooks import WorkbookInvalid
 from . import audit, checklist, excel_entry, services, unit_lists, workflow, worklist
 from .evidence import download_name, sniff
 from .forms import (
+    AssessmentCreateForm,
     AuditFilterForm,
     BulkApprovalForm,
     CommuneFilterForm,
@@ -39,6 +40,7 @@ from .forms import (
     NotificationsForm,
     PasswordResetByManagerForm,
     PeriodForm,
+    PeriodSetForm,
     ReasonForm,
     ReturnForm,
     ReviewAssignmentForm,
@@ -510,14 +512,15 @@ def _require_province_admin(request: HttpRequest) -> None:
 
 def period_list(request: HttpRequest) -> HttpResponse:
     periods = AssessmentPeriod.objects.for_user(request.user).prefetch_related("criteria_sets")
-    can_manage = workflow.may_manage_province(request.user) and request.user.province_id
-    form = PeriodForm(province=request.user.province) if can_manage else None
+    can_create = workflow.may_create_period(request.user)
+    form = PeriodForm(province=request.user.province) if can_create else None
     return render(request, "assessments/period_list.html", {"periods": periods, "form": form})
 
 
 @require_POST
 def period_create(request: HttpRequest) -> HttpResponse:
-    _require_province_admin(request)
+    if not workflow.may_create_period(request.user):
+        raise PermissionDenied
     form = PeriodForm(request.POST, province=request.user.province)
     if form.is_valid():
         with transaction.atomic():
@@ -603,15 +606,25 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/worklist.html", context)
 
 
+def _ids(form: PeriodSetForm) -> dict:
+    """The ids a link or a button sent, as numbers; a 400 when one is not an id at all (the
+    pages never send that: the request was typed or made up)."""
+    if not form.is_valid():
+        raise BadRequest("an id in the request is not a whole number an id column holds")
+    return form.cleaned_data
+
+
+def _period_and_set_of(request: HttpRequest, ids: dict):
+    """The period (in the user's scope) and one of its sets, else 404."""
+    period = get_object_or_404(AssessmentPeriod.objects.for_user(request.user), pk=ids["period"])
+    return period, get_object_or_404(period.criteria_sets, pk=ids["set"])
+
+
 @require_POST
 def assessment_create(request: HttpRequest) -> HttpResponse:
-    commune = get_object_or_404(
-        Commune.objects.for_user(request.user), pk=request.POST.get("commune")
-    )
-    period = get_object_or_404(
-        AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
-    )
-    criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
+    ids = _ids(AssessmentCreateForm(request.POST))
+    commune = get_object_or_404(Commune.objects.for_user(request.user), pk=ids["commune"])
+    period, criteria_set = _period_and_set_of(request, ids)
     if not workflow.can_create(request.user, commune):
         raise PermissionDenied
     try:
@@ -626,10 +639,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def assessment_create_all(request: HttpRequest) -> HttpResponse:
-    period = get_object_or_404(
-        AssessmentPeriod.objects.for_user(request.user), pk=request.POST.get("period")
-    )
-    criteria_set = get_object_or_404(period.criteria_sets, pk=request.POST.get("set"))
+    period, criteria_set = _period_and_set_of(request, _ids(PeriodSetForm(request.POST)))
     if not workflow.may_create_in_bulk(request.user):
         raise PermissionDenied
     try:
@@ -1093,11 +1103,7 @@ def _entry_district(request: HttpRequest, pk: int) -> District:
 
 
 def _period_set_from(request: HttpRequest, data):
-    period = get_object_or_404(
-        AssessmentPeriod.objects.for_user(request.user), pk=data.get("period")
-    )
-    criteria_set = get_object_or_404(period.criteria_sets, pk=data.get("set"))
-    return period, criteria_set
+    return _period_and_set_of(request, _ids(PeriodSetForm(data)))
 
 
 def excel_template(request: HttpRequest, pk: int) -> FileResponse:

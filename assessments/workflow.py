@@ -326,6 +326,12 @@ def may_manage_province(user: User) -> bool:
     )
 
 
+def may_create_period(user: User) -> bool:
+    """Creates assessment periods: a province administrator, in their own province (a period
+    belongs to a province, and a superuser has none to put it in)."""
+    return may_manage_province(user) and user.province_id is not None
+
+
 def may_edit_commune(user: User, commune: Commune) -> bool:
     """May change a commune's flags, group and villages (the commune is already in scope)."""
     if user.is_superuser or (

@@ -99,6 +99,11 @@ class ReportForm(forms.Form):
             self.periods = [p for p in self.periods if p.has_districts]
         self.fixed_district = district
 
+    @property
+    def left_out(self) -> list[str]:
+        """The labels of the filters whose values could not be read (and were left out)."""
+        return [str(self.fields[name].label) for name in self.errors if name in self.fields]
+
     def choice(self) -> tuple[AssessmentPeriod | None, object, Filters]:
         data = self.cleaned_data if self.is_valid() else {}
         chosen_period = data.get("period")
@@ -125,6 +130,24 @@ class ReportForm(forms.Form):
             include_submitted=bool(data.get("submitted")),
         )
         return period, chosen or (sets[0] if sets else None), filters
+
+
+class PeriodChoiceForm(forms.Form):
+    """The period a district's page is asked for: one of the user's periods, or none."""
+
+    period = forms.ModelChoiceField(queryset=AssessmentPeriod.objects.none(), required=False)
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.fields["period"].queryset = AssessmentPeriod.objects.for_user(user)
+
+
+class NationalForm(forms.Form):
+    """The year and set of the national roll-up."""
+
+    year = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    set = forms.CharField(required=False, max_length=20)
+    submitted = forms.BooleanField(required=False)
 
 
 def _basis(filters: Filters) -> str:
@@ -252,10 +275,8 @@ def province_dashboard(request: HttpRequest) -> HttpResponse:
 def _without_districts(request: HttpRequest) -> HttpResponse | None:
     """A district's page asked for a period without districts (from 01/07/2025): the province
     dashboard for those who may see it, with a word why; a 404 for everyone else."""
-    chosen = request.GET.get("period", "")
-    if not chosen.isdigit():
-        return None
-    period = AssessmentPeriod.objects.for_user(request.user).filter(pk=chosen).first()
+    form = PeriodChoiceForm(request.GET, user=request.user)
+    period = form.cleaned_data["period"] if form.is_valid() else None
     if period is None or period.has_districts:
         return None
     if not (request.user.is_superuser or request.user.is_province_level):
@@ -358,17 +379,17 @@ def national_rollup(request: HttpRequest) -> HttpResponse:
     """Every province's figures for a year (for the national level; superusers only)."""
     if not request.user.is_superuser:
         raise PermissionDenied
+    form = NationalForm(request.GET)
+    if not form.is_valid():
+        messages.warning(request, _("Some filters could not be read and were left out."))
+    chosen = form.cleaned_data  # the fields that were read
     years = sorted(set(AssessmentPeriod.objects.values_list("year", flat=True)), reverse=True)
-    year = (
-        int(request.GET["year"])
-        if request.GET.get("year", "").isdigit()
-        else (years[0] if years else None)
-    )
+    year = chosen.get("year") or (years[0] if years else None)
     sets = list(CriteriaSet.objects.filter(status=CriteriaSet.Status.ACTIVE))
-    criteria_set = next((s for s in sets if str(s.pk) == request.GET.get("set")), None) or (
+    criteria_set = next((s for s in sets if str(s.pk) == chosen.get("set")), None) or (
         sets[0] if sets else None
     )
-    filters = Filters(include_submitted=bool(request.GET.get("submitted")))
+    filters = Filters(include_submitted=bool(chosen.get("submitted")))
     context = {
         "years": years,
         "year": year,
