@@ -44,6 +44,7 @@ from criteria.models import Condition, CriteriaSet, Indicator
 from criteria.xlsx import WorkbookInvalid, cell_text
 
 from . import services
+from .forms import TEXT_MAX, fits_number_field
 from .models import Assessment, AssessmentPeriod, Commune, District, User, Village
 from .scoring import impossible_number, is_share
 
@@ -362,14 +363,15 @@ def read_upload(
     criteria_set: CriteriaSet,
 ) -> Plan:
     """Check every cell and plan the changes; raises WorkbookInvalid listing every error."""
+    planner = _Planner(user=user, district=district, period=period, criteria_set=criteria_set)
+    limits = planner.sheet_limits()
     wb = xlsx.open_upload(upload)
     try:
         xlsx.require_sheets(wb, (COMMUNES, VILLAGES))
-        commune_rows = list(xlsx.sheet_rows(wb[COMMUNES]))
-        village_rows = list(xlsx.sheet_rows(wb[VILLAGES]))
+        commune_rows = xlsx.read_sheet(wb, COMMUNES, **limits[COMMUNES])
+        village_rows = xlsx.read_sheet(wb, VILLAGES, **limits[VILLAGES])
     finally:
         wb.close()
-    planner = _Planner(user=user, district=district, period=period, criteria_set=criteria_set)
     return planner.plan(commune_rows, village_rows)
 
 
@@ -459,14 +461,41 @@ class _Planner:
             )
         return found
 
-    def load_saved(self) -> None:
-        self.in_scope = {
-            c.code: c
-            for c in Commune.objects.for_user(self.user)
+    def communes_in_scope(self):
+        """The xã the user may enter for: the district's, in force on the reference date."""
+        return (
+            Commune.objects.for_user(self.user)
             .in_district(self.district)
             .current(self.period.reference_date)
             .rural()
+        )
+
+    def sheet_limits(self) -> dict[str, dict]:
+        """The most rows and columns each sheet may use: a header and a row for each xã (or
+        village) in scope, with room for rows added by mistake (each is named as an error), and
+        the template's columns with room to spare. Read before any cell of the file."""
+        self.load_scope()
+        room = 100
+        return {
+            COMMUNES: {
+                "max_rows": 1 + len(self.in_scope) + room,
+                "max_columns": 2 + len(self.commune_columns) + 1 + room // 10,
+            },
+            VILLAGES: {
+                "max_rows": 1 + len(self.villages) + room,
+                "max_columns": 4 + len(self.village_columns) + 1 + room // 10,
+            },
         }
+
+    def load_scope(self) -> None:
+        """The xã the user may enter for, and their villages."""
+        self.in_scope = {c.code: c for c in self.communes_in_scope()}
+        self.villages = {
+            str(v.pk): v
+            for v in Village.objects.filter(commune__in=self.in_scope.values(), is_active=True)
+        }
+
+    def load_saved(self) -> None:
         self.assessments = {
             a.commune_id: a
             for a in Assessment.objects.filter(
@@ -480,10 +509,6 @@ class _Planner:
             for r in services.IndicatorResult.objects.filter(
                 assessment__in=self.assessments.values()
             )
-        }
-        self.villages = {
-            str(v.pk): v
-            for v in Village.objects.filter(commune__in=self.in_scope.values(), is_active=True)
         }
 
     def saved_result(self, commune_pk: int, indicator_pk: int):
@@ -500,7 +525,7 @@ class _Planner:
                 row_no,
                 "A",
                 _("«%(code)s» is not a xã of %(district)s that you may change.")
-                % {"code": code or "", "district": self.district},
+                % {"code": xlsx.quoted(code), "district": self.district},
             )
         return commune
 
@@ -584,7 +609,18 @@ class _Planner:
         for index, column in columns.items():
             raw = row[index] if index < len(row) else None
             if column.is_note:
-                cells.append(_Cell(column, None, cell_text(raw)))
+                note = cell_text(raw)
+                saved = self.saved_result(commune.pk, column.indicator.pk)
+                if len(note) > TEXT_MAX and note != (saved.note if saved else ""):
+                    self.error(
+                        COMMUNES,
+                        row_no,
+                        get_column_letter(index + 1),
+                        _("the note has %(length)s characters; at most %(limit)s are allowed.")
+                        % {"length": len(note), "limit": TEXT_MAX},
+                    )
+                    continue
+                cells.append(_Cell(column, None, note))
                 continue
             value = self.read_cell(COMMUNES, row_no, index, column, raw)
             if value is _BAD:
@@ -607,7 +643,7 @@ class _Planner:
                 row_no,
                 "C",
                 _("«%(value)s» is not a village of %(commune)s.")
-                % {"value": village_id, "commune": commune.name},
+                % {"value": xlsx.quoted(village_id), "commune": commune.name},
             )
             return
         cells = []
@@ -716,7 +752,7 @@ def _parse(column: Column, raw, report):
             return True
         if text.casefold() == NO.casefold():
             return False
-        report(_("«%(value)s» is not Có or Không.") % {"value": text})
+        report(_("«%(value)s» is not Có or Không.") % {"value": xlsx.quoted(text)})
         return _BAD
     return _number(column, text, report)
 
@@ -727,7 +763,10 @@ def _number(column: Column, text: str, report):
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        report(_("«%(value)s» is not a number.") % {"value": text})
+        report(_("«%(value)s» is not a number.") % {"value": xlsx.quoted(text)})
+        return _BAD
+    if not fits_number_field(number) or abs(number) >= 10**10:  # as the form's number fields
+        report(_("«%(value)s» has too many digits.") % {"value": xlsx.quoted(text)})
         return _BAD
     problem = impossible_number(number, share=column.is_share)  # the form's rule too
     if problem:

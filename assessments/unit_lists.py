@@ -27,8 +27,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
+from criteria import xlsx
 from criteria.models import CommuneGroup, CriteriaSet
 from criteria.signals import SetAction
 from criteria.workbooks import WorkbookInvalid, check_xlsx_upload, megabytes
@@ -148,7 +148,7 @@ def read_list(
             ListRow(number, code, values.get("name", "")[:200], values.get("group", "")[:60])
         )
     if errors:
-        raise UnitFileInvalid(errors)
+        raise UnitFileInvalid(xlsx.first_errors(errors))
     if not rows:
         raise UnitFileInvalid([_("The file lists no commune.")])
     return rows
@@ -162,28 +162,39 @@ def _too_many_rows(max_rows: int) -> str:
 
 
 def _xlsx_lines(upload: IO[bytes], max_rows: int) -> Iterator[tuple]:
-    workbook = load_workbook(upload, read_only=True, data_only=True)
+    """The first sheet's rows, read within limits (see criteria.xlsx.read_sheet): the data rows
+    with room for blank lines between them, and MAX_COLUMNS."""
     try:
-        sheet = workbook.worksheets[0]
-        # The dimensions recorded in the file, before reading a cell: blank formatted rows are
-        # allowed (they are skipped), a sheet of a million rows is not.
-        if (sheet.max_row or 0) > 10 * max_rows + 100:
-            raise UnitFileInvalid([_too_many_rows(max_rows)])
-        if (sheet.max_column or 0) > MAX_COLUMNS:
-            raise UnitFileInvalid([_too_many_columns()])
-        yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-    finally:
-        workbook.close()
+        workbook = xlsx.open_upload(upload)
+        try:
+            sheet = workbook.sheetnames[0]
+            rows = xlsx.read_sheet(
+                workbook, sheet, max_rows=2 * max_rows + 100, max_columns=MAX_COLUMNS
+            )
+        finally:
+            workbook.close()
+    except WorkbookInvalid as exc:
+        raise UnitFileInvalid(exc.errors) from None
+    yield from rows
 
 
 def _csv_lines(upload: IO[bytes], max_rows: int) -> Iterator[list[str]]:
     text = upload.read().decode("utf-8-sig")
     upload.seek(0)
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0][:1000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+    reader = enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    while True:
+        try:
+            number, cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # a field longer than the csv module takes, a stray quote
+            raise UnitFileInvalid(
+                [_("Row %(row)s cannot be read as CSV.") % {"row": number + 1}]
+            ) from None
         if number > 10 * max_rows + 100:
             raise UnitFileInvalid([_too_many_rows(max_rows)])
         if len(cells) > MAX_COLUMNS:
@@ -276,10 +287,12 @@ def _refuse(problems: dict[int, list[str]]) -> None:
     """All-or-nothing: every problem, in row order, and nothing saved."""
     if problems:
         raise UnitFileInvalid(
-            [
-                _("Row %(row)s: %(problems)s.") % {"row": number, "problems": "; ".join(found)}
-                for number, found in sorted(problems.items())
-            ]
+            xlsx.first_errors(
+                [
+                    _("Row %(row)s: %(problems)s.") % {"row": number, "problems": "; ".join(found)}
+                    for number, found in sorted(problems.items())
+                ]
+            )
         )
 
 
