@@ -11,11 +11,12 @@ RUN_ENV = DEBUG=$${DEBUG:-1} \
 	SECRET_KEY=$${SECRET_KEY:-dev-only-not-for-production} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
 
-# The suite runs with DEBUG off, as production does, but over plain HTTP.
+# The suite runs with DEBUG off, as production does, but over plain HTTP, on each process's own
+# memory cache (every test clears the cache; the Redis tests use TEST_REDIS_URL and their own keys).
 TEST_ENV = DEBUG=$${DEBUG:-0} \
 	SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver} \
-	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 CACHE_URL=
 
 .PHONY: run test setup lint messages bench
 
@@ -35,13 +36,19 @@ run: $(INSTALLED)
 	$(RUN_ENV) $(BIN)/python manage.py create_demo_period --if-debug
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# `make test` ends with its own duration (pytest prints the ten slowest tests before it).
+STARTED := $(shell date +%s)
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest; status=$$?; \
+	echo "make test: $$(( $$(date +%s) - $(STARTED) )) s in all (lint, migrations check, pytest)"; \
+	exit $$status
 
 # Refresh the Vietnamese catalogue after changing user-facing strings (needs GNU gettext).
 messages: $(INSTALLED)

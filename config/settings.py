@@ -93,6 +93,25 @@ def database_from_url(url: str | None) -> dict:
     )
 
 
+def cache_from_url(url: str | None, key_prefix: str = "") -> dict:
+    """Django's CACHES for CACHE_URL: unset means each process keeps its own memory cache (one
+    application server); `redis://host:port/db` (or rediss://) a cache that N servers share."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    scheme = urlsplit(url).scheme
+    if scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured(
+            f"CACHE_URL must start with redis:// or rediss://; got {scheme or url!r}"
+        )
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": key_prefix,
+        }
+    }
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -175,7 +194,19 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"))}
+# The dashboards' cache (reports.views._cached). Several application servers share one through
+# CACHE_URL (Redis); CACHE_KEY_PREFIX, set to the release, keeps pages rendered by one release
+# from being served by the next while both run during a rolling upgrade.
+CACHES = cache_from_url(os.environ.get("CACHE_URL"), os.environ.get("CACHE_KEY_PREFIX", ""))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2id with parameters measured here (assessments.passwords); PBKDF2 hashes made before
+# still check, and are rewritten with Argon2 at their owner's next login.
+PASSWORD_HASHERS = [
+    "assessments.passwords.TunedArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
