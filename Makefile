@@ -18,7 +18,7 @@ TEST_ENV = DEBUG=$${DEBUG:-0} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1,testserver} \
 	SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 CACHE_URL=
 
-.PHONY: run test setup lint messages bench
+.PHONY: run test setup lint messages bench docs
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,10 @@ messages: $(INSTALLED)
 # Benchmarks at national scale (see docs/performance.md); PostgreSQL when DATABASE_URL is set.
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
+
+# The user guide (docs/guide/): the browser walk takes fresh screenshots on the demo data and
+# checks every button the guide names, then build_guide writes templates/guide/_body.html (served
+# at /huong-dan/) and prints docs/guide/huong-dan-su-dung.pdf with Chromium.
+docs: $(INSTALLED)
+	$(TEST_ENV) GUIDE_SCREENSHOT_DIR=docs/guide/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_guide_screens.py
+	$(TEST_ENV) $(BIN)/python manage.py build_guide

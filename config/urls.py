@@ -7,7 +7,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from assessments import health
+from assessments import guide, health
 from assessments import views as assessment_views
 
 FAVICON = "img/favicon.svg"
@@ -28,6 +28,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's). The static URL is
     # looked up per request: it names the file's current hash once collectstatic has run.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=lazy(static, str)(FAVICON)))),
+    path("huong-dan/", guide.guide_page, name="guide"),
+    path("huong-dan/img/<str:name>", guide.guide_image, name="guide_image"),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("bao-cao/", include("reports.urls")),
     path("", include("assessments.urls")),
