@@ -160,6 +160,8 @@ def excel_import() -> dict:
     for row in xa.iter_rows(min_row=2):
         for cell in row[2:]:
             header = xa.cell(1, cell.column).value
+            if header == excel_entry.VERSION:
+                continue  # the assessment's version, kept as downloaded
             if header.endswith(NOTE_SUFFIX):
                 cell.value = "Đã kiểm tra"
             elif "/1:" in header and header.startswith("8.4"):
@@ -224,6 +226,34 @@ def excel_import() -> dict:
 
 NOTE_SUFFIX = "/ghi chú"
 
+
+def operations() -> dict:
+    """One password hash with the project's first hasher against PBKDF2 (the hasher before), and
+    the province dashboard's address for the several-servers measure (bench/ops.py)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher
+
+    def median_ms(hasher, runs: int) -> float:
+        times = []
+        for _ in range(runs):
+            salt = hasher.salt()
+            start = time.perf_counter()
+            hasher.encode("a-benchmark-password", salt)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    ours, pbkdf2 = get_hasher("default"), PBKDF2PasswordHasher()
+    reviewer = User.objects.get(username="tinh-01")
+    period = AssessmentPeriod.objects.filter(province=reviewer.province).order_by("-year").first()
+    return {
+        "hasher": f"{type(ours).__name__} (time_cost={ours.time_cost}, "
+        f"memory_cost={ours.memory_cost} KiB, parallelism={ours.parallelism})",
+        "hash_ms": median_ms(ours, 15),
+        "pbkdf2_iterations": pbkdf2.iterations,
+        "pbkdf2_hash_ms": median_ms(pbkdf2, 3),
+        "province_url": f"/bao-cao/?period={period.pk}",
+    }
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     result = {
@@ -231,5 +261,6 @@ if __name__ == "__main__":
         "queries": lambda: pages(only_queries=True),
         "export": export,
         "import": excel_import,
+        "operations": operations,
     }[what]()
     print(json.dumps(result))
