@@ -206,7 +206,8 @@ def parse(paths: list[Path] | None = None) -> Guide:
             if match := STEP.match(stripped):
                 if block != "ol":
                     close()
-                    out.append("<ol>")
+                    # a list cut by a screenshot goes on with its own numbers
+                    out.append("<ol>" if match[1] == "1" else f'<ol start="{match[1]}">')
                     block = "ol"
                 out.append(f"<li>{_inline(match[2])}</li>")
             elif stripped.startswith("- "):

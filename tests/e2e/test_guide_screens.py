@@ -76,7 +76,7 @@ class Screens:
         if self.folder:
             if focus is not None:
                 focus.scroll_into_view_if_needed()
-                page.evaluate("window.scrollBy(0, -80)")
+                page.evaluate("window.scrollBy(0, -260)")  # below the sticky summary
             page.screenshot(
                 path=str(self.folder / f"{name}.jpg"), type="jpeg", quality=70, full_page=full_page
             )
@@ -132,9 +132,9 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     shot(page, "danh-sach-xa")
     page.locator("tr", has_text=commune.name).get_by_role("button", name="Bắt đầu").click()
     expect(page.get_by_role("heading", name=commune.name)).to_be_visible()
-    first = page.get_by_test_id("form-7.1")
-    first.locator("details").first.evaluate("d => d.open = true")
-    shot(page, "cham-diem", focus=first)
+    guidance = page.get_by_test_id("guidance-7.1")
+    guidance.evaluate("d => d.open = true")
+    shot(page, "cham-diem", focus=page.get_by_test_id("evidence-expected-7.1"))
     for code in ("7.1", "7.2", "7.3", "7.4"):
         form = page.get_by_test_id(f"form-{code}")
         answer_everything_yes(form)
