@@ -601,6 +601,7 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
         and workflow.may_enter_for_district(user, user.district)
         else None,
         "bulk_approval": workflow.may_approve_in_bulk(user) and any(r.approvable for r in rows),
+        "none_started": bool(rows) and not any(r.assessment for r in rows),
         "district_approval": district is not None and workflow.may_approve_in_bulk(user),
     }
     return render(request, "assessments/worklist.html", context)

@@ -530,3 +530,18 @@ def test_a_workbook_cannot_replace_a_draft_whose_indicators_have_results(
     assert "Bộ tiêu chí nháp này đã có kết quả nhập" in response.content.decode()
     assert CriteriaSet.objects.get(pk=grouped_set.pk).name == "Bộ thử theo nhóm xã"
     assert IndicatorResult.objects.filter(assessment=assessment).count() == 1
+
+
+def test_an_empty_worklist_says_how_to_start_and_a_commune_without_villages_how_to_add_them(
+    client, manager, new_commune, period_2026, grouped_set
+):
+    client.force_login(manager)
+
+    worklist = client.get(
+        reverse("assessments:worklist"), {"period": period_2026.pk, "set": grouped_set.pk}
+    ).content.decode()
+    commune_page = client.get(reverse("assessments:commune", args=[new_commune.pk])).content
+
+    assert 'data-testid="none-started"' in worklist
+    assert "Bắt đầu" in worklist and "Tạo hồ sơ cho tất cả các xã của tỉnh" in worklist
+    assert 'href="#id_name"' in commune_page.decode()
