@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import CommuneGroup, Condition, CriteriaSet, Criterion, Indicator, Region
+from .specs import TEXT_MAX
 from .workbooks import WorkbookInvalid, check_xlsx_upload, read_workbook
 
 
@@ -36,6 +38,15 @@ def _small_widgets(form: forms.BaseForm) -> None:
             widget.attrs["class"] = "form-control form-control-sm"
 
 
+def _limited_texts(form: forms.BaseForm) -> None:
+    """A text field takes TEXT_MAX characters, as it does from an imported workbook."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = TEXT_MAX
+            field.validators.append(MaxLengthValidator(TEXT_MAX))
+            field.widget.attrs.update(field.widget_attrs(field.widget))
+
+
 class IndicatorForm(forms.ModelForm):
     class Meta:
         model = Indicator
@@ -65,6 +76,7 @@ class IndicatorForm(forms.ModelForm):
     def __init__(self, *args, criterion: Criterion, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.criterion = criterion
+        _limited_texts(self)
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()
@@ -99,6 +111,7 @@ class ConditionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scope"].initial = Condition.Scope.COMMUNE
+        _limited_texts(self)
         _small_widgets(self)
 
 
@@ -139,7 +152,9 @@ class TargetForm(forms.Form):
     text = forms.CharField(label=_("target as worded"), required=False, max_length=200)
     source = forms.CharField(label=_("source"), required=False, max_length=300)
     to_confirm = forms.BooleanField(label=_("to confirm"), required=False)
-    to_confirm_note = forms.CharField(label=_("what is to confirm"), required=False)
+    to_confirm_note = forms.CharField(
+        label=_("what is to confirm"), required=False, max_length=TEXT_MAX
+    )
 
     def __init__(self, *args, column: Region | CommuneGroup | None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from criteria.models import CriteriaSet
+from criteria.forms import ConditionForm, IndicatorForm, TargetForm
+from criteria.models import CriteriaSet, Indicator
 from criteria.specs import SpecInvalid, canonical_number, normalize_spec, spec_from_set
 from criteria.workbooks import META_SHEET, ROWS_SHEET
 from tests import hostile
@@ -236,3 +237,27 @@ def test_ten_thousand_errors_are_shown_as_the_first_200_and_their_count(client, 
     errors = errors_of(response)
     assert len(errors) == 201
     assert "200" in errors[-1] and "900" in errors[-1]
+
+
+# ---------------------------------------------------------------- the pages take the same
+
+
+def test_the_indicator_page_takes_texts_of_at_most_4000_characters_as_the_import(ntm_set):
+    criterion = Indicator.objects.filter(criterion__criteria_set=ntm_set).first().criterion
+    too_long = "x" * 4001
+    indicator = {"code": "9.9", "content": too_long, "guidance": too_long}
+    indicator.update(value_type="yes_no", comparison="gte", to_confirm_note=too_long)
+
+    forms = [
+        IndicatorForm(indicator, criterion=criterion),
+        ConditionForm({"code": "1", "text": too_long, "scope": "commune"}),
+        TargetForm({"text": "Đạt", "to_confirm_note": too_long}, column=None),
+    ]
+
+    assert {"content", "guidance", "to_confirm_note"} <= set(forms[0].errors)
+    assert "text" in forms[1].errors
+    assert "to_confirm_note" in forms[2].errors
+    assert IndicatorForm(
+        {**indicator, "content": "x" * 4000, "guidance": "", "to_confirm_note": ""},
+        criterion=criterion,
+    ).is_valid()
