@@ -4,9 +4,11 @@
   hashers (Argon2 first) and, as the baseline, with PBKDF2 first (bench/wsgi.py reads
   BENCH_PASSWORD_HASHERS), as logins were before.
 - Several servers: the province dashboard under load on one gunicorn server with its own memory
-  cache (the default), then on two gunicorn servers that share a Redis cache (CACHE_URL), the
-  same clients split between them. Before the load, a dashboard built on server A is shown to be
-  a cache hit on server B, in a session opened on server A.
+  cache (the default), and on two gunicorn servers that share a Redis cache (CACHE_URL), the
+  same clients split between them. This machine has two cores: the one server has two workers,
+  the two servers one each, so that both use the same cores and the difference is the shared
+  cache and the split. Before the load, a dashboard built on server A is shown to be a cache hit
+  on server B, in a session opened on server A.
 
 Every server is started on a free port, and stopped, by this module; Redis keys are written
 under a prefix of this run's own and deleted afterwards.
@@ -40,6 +42,7 @@ PBKDF2_FIRST = (
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
 CLIENTS = 4  # dashboard readers: all on the one server, or two on each of the two
+ROUNDS = int(os.environ.get("BENCH_LOAD_ROUNDS", "3"))  # one server, two servers, interleaved
 WARM_UP = 5  # requests per client before the clock starts (each worker builds its cache)
 SENTINEL = "<!-- bench: this body was built and cached by server A -->"
 
@@ -221,8 +224,10 @@ def built_on_a_hit_on_b(redis, prefix: str, a: int, b: int, password: str, path:
 
 
 def two_servers(env: dict, password: str, path: str, seconds: float) -> dict:
-    """The province dashboard under load: one server with its memory cache, then two servers
-    sharing Redis. Skipped, with the reason, when Redis does not answer at BENCH_REDIS_URL."""
+    """The province dashboard under load: one server (2 workers) with its memory cache, and two
+    servers (1 worker each: the same two cores, split) sharing Redis, in ROUNDS interleaved
+    rounds (a busy moment of the machine moves one round; each figure is the median round).
+    Skipped, with the reason, when Redis does not answer at BENCH_REDIS_URL."""
     try:
         import redis as redis_client
 
@@ -232,21 +237,34 @@ def two_servers(env: dict, password: str, path: str, seconds: float) -> dict:
         return {"skipped": f"Redis does not answer at {REDIS_URL}: {error}"}
     prefix = f"ntm-ict-bench-{uuid.uuid4().hex[:12]}"
     shared = {**env, "CACHE_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
+    rounds: dict[str, list[dict]] = {"single": [], "two": []}
     try:
-        with gunicorn(env) as port:
-            single = browse([port] * CLIENTS, password, path, seconds)
-        with gunicorn(shared) as a, gunicorn(shared) as b:
-            warm(a), warm(b)
+        with (
+            gunicorn(env, workers=2) as single,
+            gunicorn(shared, workers=1) as a,
+            gunicorn(shared, workers=1) as b,
+        ):
+            warm(single), warm(a), warm(b)
             proof = built_on_a_hit_on_b(redis, prefix, a, b, password, path)
-            double = browse([a, b] * (CLIENTS // 2), password, path, seconds)
+            for _ in range(ROUNDS):
+                latencies = browse([single] * CLIENTS, password, path, seconds)
+                rounds["single"].append(percentiles(latencies))
+                latencies = browse([a, b] * (CLIENTS // 2), password, path, seconds)
+                rounds["two"].append(percentiles(latencies))
     finally:
         for key in redis.scan_iter(match=f"{prefix}:*"):
             redis.delete(key)
         redis.close()
+
+    def median_round(figures: list[dict]) -> dict:
+        return {
+            key: statistics.median(f[key] for f in figures) for key in ("n", "p50_ms", "p99_ms")
+        } | {"rounds": figures}
+
     return {
         "redis": REDIS_URL,
         "clients": CLIENTS,
-        "single": percentiles(single),
-        "two": percentiles(double),
+        "single": median_round(rounds["single"]),
+        "two": median_round(rounds["two"]),
         "proof": proof,
     }
