@@ -78,6 +78,24 @@ def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
     )
 
 
+def indicator_of(criteria_set: CriteriaSet, pk: int) -> tuple[Indicator, int] | None:
+    """One indicator of the set, with what deciding it needs (as `indicators_of()` gives it),
+    and the number of indicators in the set; None if the set has no such indicator. Saving one
+    indicator needs no more than this."""
+    indicator = (
+        Indicator.objects.filter(pk=pk, criterion__criteria_set=criteria_set)
+        .select_related("criterion")
+        .prefetch_related(
+            "conditions",
+            Prefetch("targets", queryset=Target.objects.select_related("region", "commune_group")),
+        )
+        .first()
+    )
+    if indicator is None:
+        return None
+    return indicator, Indicator.objects.filter(criterion__criteria_set=criteria_set).count()
+
+
 def target_keys(assessments: list[Assessment]) -> dict[int, TargetKey]:
     """Which targets apply to each assessment (region, special rule or commune group), with one
     query for the communes' groups whatever the number of assessments."""
@@ -258,30 +276,56 @@ def _record(assessment: Assessment, user: User, field: str, old, new, **kwargs) 
 
 
 def _insert_changes(rows: list[tuple]) -> None:
-    """Write history rows. An Excel file writes tens of thousands: on PostgreSQL they go in
-    multi-row INSERTs built by psycopg2, without building a model instance and preparing each
-    field (most of bulk_create's time); the rows are the same as bulk_create's."""
-    if connection.vendor != "postgresql" or len(rows) < 1000:
-        Change.objects.bulk_create(
-            (Change(**dict(zip(CHANGE_COLUMNS, row, strict=True))) for row in rows),
-            batch_size=1000,
-        )
+    """Write history rows (tuples in the order of CHANGE_COLUMNS) with multi-row INSERTs through
+    the database cursor, the same on every engine: each value is prepared for the database as
+    its field prepares it, without a model instance per row (most of bulk_create's time for
+    the tens of thousands of rows of an Excel file, and half of it for a form's one row). The
+    rows written are those bulk_create writes."""
+    if not rows:
         return
-    from psycopg2.extras import Json, execute_values
-
-    def json_or_null(value):
-        return None if value is None else Json(value)
-
-    values = [(*row[:3], json_or_null(row[3]), json_or_null(row[4]), *row[5:]) for row in rows]
-    columns = ", ".join(connection.ops.quote_name(name) for name in CHANGE_COLUMNS)
-    table = connection.ops.quote_name(Change._meta.db_table)
+    ops = connection.ops
+    prepare = {
+        "old": _json_value,
+        "new": _json_value,
+        "at": _memo(ops.adapt_datetimefield_value),  # one time for all the rows, as a rule
+    }
+    converters = [prepare.get(name) for name in CHANGE_COLUMNS]
+    width = len(CHANGE_COLUMNS)
+    per_statement = min(1000, (connection.features.max_query_params or 10**6) // width)
+    table = ops.quote_name(Change._meta.db_table)
+    columns = ", ".join(ops.quote_name(name) for name in CHANGE_COLUMNS)
+    one = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            f"INSERT INTO {table} ({columns}) VALUES %s",  # noqa: S608 - quoted constant names
-            values,
-            page_size=2000,
-        )
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            params = [
+                value if convert is None else convert(value)
+                for row in batch
+                for value, convert in zip(row, converters, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608 - quoted names and placeholders only
+                params,
+            )
+
+
+def _json_value(value):
+    """A value for a JSON column of Change: SQL NULL for None, as bulk_create writes it."""
+    if value is None:
+        return None
+    return connection.ops.adapt_json_value(value, Change._meta.get_field("new").encoder)
+
+
+def _memo(convert):
+    """`convert` remembering its last argument and result: the rows of one save share a time."""
+    last = [object(), None]
+
+    def converted(value):
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return converted
 
 
 def _bump(assessment: Assessment) -> None:
@@ -310,13 +354,7 @@ def _refresh_all_met_many(assessments: list[Assessment]) -> None:
         met[assessment_id].append(is_met)
     changed = []
     for a in assessments:
-        results = met[a.pk]
-        if False in results:
-            all_met = False
-        elif len(results) < indicator_counts.get(a.criteria_set_id, 0) or None in results:
-            all_met = None  # not decided until every indicator is
-        else:
-            all_met = True
+        all_met = _all_met(met[a.pk], indicator_counts.get(a.criteria_set_id, 0))
         if a.all_met != all_met:
             a.all_met = all_met
             changed.append(a)
@@ -359,31 +397,86 @@ def save_entry(
     seen_version: int | None,
     villages: list | None = None,
     source: str = "form",
+    locked: bool = False,
+    indicator_count: int | None = None,
 ) -> IndicatorResult:
-    """Save one indicator's entry, decide it, record every changed field; bumps the version."""
+    """Save one indicator's entry, decide it, record every changed field; bumps the version.
+    `locked` and `indicator_count`: as save_entries' `locked` and `indicator_counts`."""
     item = EntryItem(assessment, indicator, entry, seen_version)
-    return save_entries(user=user, items=[item], source=source, villages=villages)[0]
+    counts = None if indicator_count is None else {assessment.criteria_set_id: indicator_count}
+    return save_entries(
+        user=user,
+        items=[item],
+        source=source,
+        villages=villages,
+        locked=locked,
+        indicator_counts=counts,
+    )[0]
 
 
-@transaction.atomic
+ENTRY_RELATED = ("period", "criteria_set__special_region", "commune__province__region")
+
+
+def for_entry(assessments):
+    """`assessments` (a queryset) read as saving an entry needs them: locked for the transaction
+    (PostgreSQL; SQLite's transactions take the database at their start), with what checking
+    and deciding an entry reads (the period, the set and its special region, the commune's
+    region)."""
+    return (
+        assessments.select_related(None)
+        .select_related(*ENTRY_RELATED)
+        .select_for_update(of=("self",))
+    )
+
+
+def needs_villages(indicator: Indicator) -> bool:
+    """Whether entering or deciding the indicator reads the commune's villages."""
+    return indicator.value_type == Indicator.ValueType.VILLAGE_CHECKLIST or any(
+        c.scope == "village" for c in indicator.conditions.all()
+    )
+
+
+def _all_met(is_met: list, indicator_count: int) -> bool | None:
+    """Whether every indicator is met: False if one is not, None until all are decided."""
+    if False in is_met:
+        return False
+    if len(is_met) < indicator_count or None in is_met:
+        return None
+    return True
+
+
 def save_entries(
-    *, user: User, items: list[EntryItem], source: str = "form", villages: list | None = None
+    *,
+    user: User,
+    items: list[EntryItem],
+    source: str = "form",
+    villages: list | None = None,
+    locked: bool = False,
+    indicator_counts: dict[int, int] | None = None,
 ) -> list[IndicatorResult]:
     """Save many entries at once (a form save is one; an Excel file is many), all or none.
 
     A fixed number of queries for any number of entries: the assessments are locked and checked
     against the versions seen, decided in Python, and written with bulk operations. Each changed
-    assessment's version goes up by one.
+    assessment's version goes up by one and its `all_met` is stored in the same UPDATE.
+
+    `locked`: the caller read the items' assessments with `for_entry()` in its own transaction,
+    which this one joins, so they are not read again (and no savepoint is made: an error ends
+    the caller's transaction too). `indicator_counts` (criteria set id → number of indicators),
+    when the caller knows it, saves the query that counts them.
     """
+    with transaction.atomic(savepoint=not locked):
+        return _save_entries(user, items, source, villages, locked, indicator_counts)
+
+
+def _save_entries(user, items, source, villages, locked, indicator_counts):
     pks = {item.assessment.pk for item in items}
-    locked = {
-        a.pk: a
-        for a in Assessment.objects.select_for_update(of=("self",))
-        .select_related("period", "criteria_set__special_region", "commune__province__region")
-        .filter(pk__in=pks)
-    }
+    if locked:
+        locked_rows = {item.assessment.pk: item.assessment for item in items}
+    else:
+        locked_rows = {a.pk: a for a in for_entry(Assessment.objects.filter(pk__in=pks))}
     for item in items:
-        assessment = locked[item.assessment.pk]
+        assessment = locked_rows[item.assessment.pk]
         if item.seen_version is not None and assessment.version != item.seen_version:
             raise VersionConflict(assessment, item.seen_version)
         _check_entry(assessment, user)
@@ -394,28 +487,27 @@ def save_entries(
     else:
         villages_of = {pk: [] for pk in pks}
         commune_to_assessments: dict[int, list[int]] = {}
-        for a in locked.values():
+        for a in locked_rows.values():
             commune_to_assessments.setdefault(a.commune_id, []).append(a.pk)
         for village in Village.objects.filter(
             commune__in=commune_to_assessments, is_active=True
         ).order_by("sort_key", "pk"):
             for pk in commune_to_assessments[village.commune_id]:
                 villages_of[pk].append(village)
-    keys = target_keys(list(locked.values()))
-    existing = {
-        (r.assessment_id, r.indicator_id): r
-        for r in IndicatorResult.objects.filter(
-            assessment__in=pks, indicator__in={item.indicator.pk for item in items}
-        )
-    }
+    keys = target_keys(list(locked_rows.values()))
+    # Every result of these assessments: those saved now, and the others, for `all_met`.
+    results_of: dict[int, dict[int, IndicatorResult]] = {pk: {} for pk in pks}
+    for r in IndicatorResult.objects.filter(assessment__in=pks):
+        results_of[r.assessment_id][r.indicator_id] = r
     results, created, updated, changes, touched = [], [], [], [], set()
     now = timezone.now()
     for item in items:
-        assessment, indicator, entry = locked[item.assessment.pk], item.indicator, item.entry
-        result = existing.get((assessment.pk, indicator.pk))
+        assessment, indicator, entry = locked_rows[item.assessment.pk], item.indicator, item.entry
+        result = results_of[assessment.pk].get(indicator.pk)
         is_new = result is None
         if is_new:
             result = IndicatorResult(assessment=assessment, indicator=indicator)
+            results_of[assessment.pk][indicator.pk] = result
         result.assessment = assessment
         decision = decide(indicator, keys[assessment.pk], villages_of[assessment.pk], entry.inputs)
         new_values = {
@@ -460,17 +552,40 @@ def save_entries(
         IndicatorResult.objects.bulk_update(updated, [*fields, "updated_at"], batch_size=1000)
     _insert_changes(changes)
     if touched:
-        Assessment.objects.filter(pk__in=touched).update_checked_rows(
-            version=F("version") + 1, updated_at=timezone.now()
-        )
-        for pk in touched:
-            locked[pk].version += 1
+        _bump_with_all_met([locked_rows[pk] for pk in touched], results_of, indicator_counts)
         for item in items:
-            item.assessment.version = locked[item.assessment.pk].version
-        _refresh_all_met_many([locked[pk] for pk in touched])
-        for item in items:
-            item.assessment.all_met = locked[item.assessment.pk].all_met
+            item.assessment.version = locked_rows[item.assessment.pk].version
+            item.assessment.all_met = locked_rows[item.assessment.pk].all_met
     return results
+
+
+def _bump_with_all_met(
+    assessments: list[Assessment],
+    results_of: dict[int, dict[int, IndicatorResult]],
+    indicator_counts: dict[int, int] | None,
+) -> None:
+    """Raise each assessment's version by one and store whether all its indicators are met
+    (from its results as saved now), in one UPDATE per value of `all_met`."""
+    counts = dict(indicator_counts or {})
+    missing = {a.criteria_set_id for a in assessments} - counts.keys()
+    if missing:
+        counts.update(
+            Indicator.objects.filter(criterion__criteria_set__in=missing)
+            .values("criterion__criteria_set")
+            .annotate(n=Count("pk"))
+            .values_list("criterion__criteria_set", "n")
+        )
+    by_value: dict[bool | None, list[int]] = {}
+    for a in assessments:
+        is_met = [r.is_met for r in results_of[a.pk].values()]
+        a.all_met = _all_met(is_met, counts.get(a.criteria_set_id, 0))
+        a.version += 1
+        by_value.setdefault(a.all_met, []).append(a.pk)
+    now = timezone.now()
+    for value, pks in by_value.items():
+        Assessment.objects.filter(pk__in=pks).update_checked_rows(
+            version=F("version") + 1, all_met=value, updated_at=now
+        )
 
 
 @transaction.atomic

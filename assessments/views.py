@@ -752,37 +752,43 @@ def _way_back(request: HttpRequest, assessment: Assessment) -> dict:
 
 @require_POST
 def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    if not workflow.takes_part_in(request.user, assessment, Action.ENTER):
-        raise PermissionDenied
-    indicator = next(
-        (i for i in services.indicators_of(assessment.criteria_set) if i.pk == indicator_pk), None
-    )
-    if indicator is None:
-        raise Http404
-    villages = list(assessment.commune.villages.filter(is_active=True))
-    result = assessment.results.filter(indicator=indicator).first()
-    form = IndicatorEntryForm(
-        request.POST,
-        request.FILES,
-        indicator=indicator,
-        villages=villages,
-        result=result,
-        version=assessment.version,
-    )
-    if not form.is_valid():
-        messages.error(request, _("Nothing was saved: correct the fields marked in red."))
-        return assessment_page(request, pk, bound=form, status=200)
-    version = form.cleaned_data["version"]
     try:
-        services.save_entry(
-            user=request.user,
-            assessment=assessment,
-            indicator=indicator,
-            entry=form.entry(),
-            seen_version=version,
-            villages=villages,
-        )
+        # The assessment is read once, locked until the entry is saved: the checks, the form
+        # and the save see the same row, and nobody saves in between.
+        with transaction.atomic():
+            assessment = get_object_or_404(
+                services.for_entry(Assessment.objects.for_user(request.user)), pk=pk
+            )
+            if not workflow.takes_part_in(request.user, assessment, Action.ENTER):
+                raise PermissionDenied
+            found = services.indicator_of(assessment.criteria_set, indicator_pk)
+            if found is None:
+                raise Http404
+            indicator, indicator_count = found
+            villages = []
+            if services.needs_villages(indicator):
+                villages = list(assessment.commune.villages.filter(is_active=True))
+            form = IndicatorEntryForm(
+                request.POST,
+                request.FILES,
+                indicator=indicator,
+                villages=villages,
+                version=assessment.version,
+            )
+            if form.is_valid():
+                services.save_entry(
+                    user=request.user,
+                    assessment=assessment,
+                    indicator=indicator,
+                    entry=form.entry(),
+                    seen_version=form.cleaned_data["version"],
+                    villages=villages,
+                    locked=True,
+                    indicator_count=indicator_count,
+                )
+        if not form.is_valid():
+            messages.error(request, _("Nothing was saved: correct the fields marked in red."))
+            return assessment_page(request, pk, bound=form, status=200)
         data = form.cleaned_data
         if data.get("file") or data.get("doc_number"):
             services.add_evidence(
