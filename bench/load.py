@@ -60,18 +60,38 @@ class Browser:
         return self.cookies["csrftoken"]
 
 
-def run(port: int, clients: list[dict], seconds: float) -> list[float]:
-    """Each client dict: username, password, and `next_post()` giving (path, body, expected)."""
+def run(port: int, clients: list[dict], seconds: float, on_start=None) -> list[float]:
+    """Each client dict: username, password, and `next_post()` giving (path, body, expected).
+
+    Every client logs in first; the clock starts when all have, so that the logins (a password
+    hash each) are not counted in the `seconds` of posting. `on_start()`, if given, is called
+    then, before the first post."""
     latencies: list[float] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    window = {}
+
+    def start_clock():  # run by the last client to log in, before any is let go
+        if on_start is not None:
+            on_start()
+        window["deadline"] = time.monotonic() + seconds
+
+    ready = threading.Barrier(len(clients), action=start_clock)
     errors: list[str] = []
 
     def worker(client: dict):
         browser = Browser(port)
-        browser.log_in(client["username"], client["password"])
+        try:
+            browser.log_in(client["username"], client["password"])
+        except Exception as error:
+            errors.append(f"log in: {error}")
+            ready.abort()
+            return
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            return
         mine = []
-        while time.monotonic() < deadline:
+        while time.monotonic() < window["deadline"]:
             path, body, expected = client["next_post"](browser)
             start = time.perf_counter()
             status, _ = browser.request("POST", path, {**body, "csrfmiddlewaretoken": browser.csrf})
@@ -80,6 +100,9 @@ def run(port: int, clients: list[dict], seconds: float) -> list[float]:
                 errors.append(f"{path}: {status}")
                 break
             mine.append(elapsed)
+            # A browser shows the messages of a save on the page it is sent to, which empties
+            # the messages cookie; a client that never loads that page would pile them up.
+            browser.cookies.pop("messages", None)
         with lock:
             latencies.extend(mine)
 
