@@ -3,7 +3,10 @@ cut: the rules every workbook reader and writer of the project shares."""
 
 from __future__ import annotations
 
+import datetime
 import io
+import re
+import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -102,3 +105,197 @@ def test_text_longer_than_a_cell_holds_is_cut_with_a_note_never_silently(write_o
     assert len(row[0]) == xlsx.MAX_TEXT
     assert row[0].startswith("x" * 30_000) and "40.000" in row[0]
     assert row[1] == "ngắn"
+
+
+# ---------------------------------------------------------------- the quick reader (calamine)
+
+
+@pytest.fixture
+def readers(monkeypatch):
+    """read() by each reader: python-calamine where it may (what uploads get), and openpyxl
+    alone; and whether calamine's rows were taken."""
+    used = []
+    quick = xlsx._grid_rows
+
+    def spy(grid):
+        rows = quick(grid)
+        used.append(True)
+        return rows
+
+    monkeypatch.setattr(xlsx, "_grid_rows", spy)
+
+    def by_openpyxl(content, **limits):
+        with monkeypatch.context() as m:
+            m.setattr(xlsx, "_plain_rows", lambda *args, **kwargs: None)
+            return read(content, **limits)
+
+    return read, by_openpyxl, used
+
+
+def test_a_plain_sheet_is_read_by_calamine_as_openpyxl_reads_it(readers):
+    quick, slow, used = readers
+    table = {
+        "Dữ liệu": [
+            ["Mã xã", "Tên xã", "8.1/1", "8.4/1", "ghi chú"],
+            ["06280", "Xã Hữu Khánh", "Có", 90, "  Bưu điện & <trạm> \n dòng hai "],
+            [],
+            ["06070", None, "Không", 65.5, None],
+            [None, None, None, -3, 0.1],
+            ["00001", "Xã Thử", "Có", 10**12, "Đã kiểm tra"],
+        ]
+    }
+    content = hostile.workbook_bytes(table)
+
+    rows = quick(content)
+
+    assert used
+    assert rows == slow(content)
+    assert rows[1] == ("06280", "Xã Hữu Khánh", "Có", 90, "  Bưu điện & <trạm> \n dòng hai ")
+    assert rows[2] == () and rows[4] == (None, None, None, -3, 0.1)
+    assert isinstance(rows[3][3], float) and isinstance(rows[5][3], int)
+
+
+def shared_strings(content: bytes) -> bytes:
+    """The workbook with its text in a shared-strings table, as Excel writes it (openpyxl
+    writes text inline)."""
+    table: list[str] = []
+
+    def to_index(match) -> str:
+        table.append(match.group(2))
+        return f'<c r="{match.group(1)}" t="s"><v>{len(table) - 1}</v></c>'
+
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename).decode()
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(
+                    r'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>(.*?)</t></is></c>', to_index, data
+                )
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    "</Types>",
+                    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                    'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    "</Relationships>",
+                    '<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                    "</Relationships>",
+                )
+            target.writestr(info, data)
+        items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in table)
+        target.writestr(
+            "xl/sharedStrings.xml",
+            f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{items}</sst>',
+        )
+    assert table
+    return out.getvalue()
+
+
+def test_text_in_a_shared_strings_table_is_read_alike(readers):
+    quick, slow, used = readers
+    content = shared_strings(hostile.workbook_bytes(TABLE))
+
+    rows = quick(content)
+
+    assert used
+    assert rows == slow(content) == [("Mã", "Tên"), ("06280", "Xã Hữu Khánh"), (), ("06070", 5)]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="A9" t="b"><v>1</v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="A9" t="e"><v>#N/A</v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '<row r="9"><c r="A9" t="d"><v>2025-01-02T00:00:00</v></c></row></sheetData>',
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '<row r="9"><c r="A9" t="inlineStr"><is><t>a_x000D_b</t></is></c></row></sheetData>',
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="A9" t="inlineStr"><is><t/></is></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '<row r="9"><c r="A9" t="inlineStr"><is><t>a\r\nb</t></is></c></row></sheetData>',
+        ),
+        lambda xml: xml.replace("</sheetData>", '<!-- <row r="99999999"> --></sheetData>'),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c t="n"><v>7</v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", "<row r=\"9\"><c r='A9'><v>7</v></c></row></sheetData>"
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '<row r="9"><c r="A9"><v>123456789012345678901</v></c></row></sheetData>',
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="A9"><v> 7 </v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '<row r="9"><c r="B9"><v>1</v></c><c r="A9"><v>2</v></c></row></sheetData>',
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="A8"><v>1</v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="40"><c r="A40"><v>1</v></c></row></sheetData>'
+        ),
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="9"><c r="Z9"><v>1</v></c></row></sheetData>'
+        ),
+    ],
+    ids=[
+        "boolean",
+        "error cell",
+        "date cell",
+        "escaped control character",
+        "empty text",
+        "carriage return",
+        "comment",
+        "cell without its place",
+        "single quotes",
+        "21 digits",
+        "spaces around a number",
+        "cells out of order",
+        "cell in another row",
+        "row beyond the limit",
+        "column beyond the limit",
+    ],
+)
+def test_what_calamine_might_read_otherwise_is_read_by_openpyxl_as_before(readers, edit):
+    quick, slow, used = readers
+    for content in (hostile.workbook_bytes(TABLE), shared_strings(hostile.workbook_bytes(TABLE))):
+        content = hostile.edit_sheet(content, "Dữ liệu", edit)
+        try:
+            expected = slow(content)
+        except xlsx.WorkbookInvalid as error:
+            assert refusal(content) == " ".join(error.errors)
+        else:
+            assert quick(content) == expected
+        assert not used
+
+
+def test_a_sheet_with_a_date_format_is_read_by_openpyxl_which_makes_its_dates(readers):
+    quick, _slow, used = readers
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Dữ liệu"
+    ws.append(["Ngày", datetime.datetime(2025, 7, 1)])
+    content = xlsx.to_bytes(wb)
+
+    assert quick(content) == [("Ngày", datetime.datetime(2025, 7, 1))]
+    assert not used
