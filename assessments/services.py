@@ -7,6 +7,7 @@ version the user saw (every database), so two people never silently overwrite ea
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -26,6 +27,7 @@ from .models import (
     CommuneGroupAssignment,
     Evidence,
     IndicatorResult,
+    Province,
     ReviewAssignment,
     ReviewNote,
     State,
@@ -33,7 +35,7 @@ from .models import (
     User,
     Village,
 )
-from .scoring import TargetKey, decide, target_key
+from .scoring import Decision, TargetKey, decide, target_key
 from .workflow import (
     Action,
     WorkflowError,
@@ -277,19 +279,19 @@ def _record(assessment: Assessment, user: User, field: str, old, new, **kwargs) 
 
 def _insert_changes(rows: list[tuple]) -> None:
     """Write history rows (tuples in the order of CHANGE_COLUMNS) with multi-row INSERTs through
-    the database cursor, the same on every engine: each value is prepared for the database as
-    its field prepares it, without a model instance per row (most of bulk_create's time for
-    the tens of thousands of rows of an Excel file, and half of it for a form's one row). The
-    rows written are those bulk_create writes."""
+    the database cursor, the same on every engine: the JSON columns as the JSON text Django
+    writes, the time as the engine stores it, no model instance per row (most of bulk_create's
+    time for the tens of thousands of rows of an Excel file, and half of it for a form's one
+    row). The rows written are those bulk_create writes."""
     if not rows:
         return
     ops = connection.ops
-    prepare = {
-        "old": _json_value,
-        "new": _json_value,
-        "at": _memo(ops.adapt_datetimefield_value),  # one time for all the rows, as a rule
-    }
-    converters = [prepare.get(name) for name in CHANGE_COLUMNS]
+    encoder = Change._meta.get_field("new").encoder
+    times: dict[int, object] = {}  # the rows of one save share one time: adapted once
+
+    def json_text(value):
+        return None if value is None else json.dumps(value, cls=encoder)  # None: SQL NULL
+
     width = len(CHANGE_COLUMNS)
     per_statement = min(1000, (connection.features.max_query_params or 10**6) // width)
     table = ops.quote_name(Change._meta.db_table)
@@ -298,34 +300,16 @@ def _insert_changes(rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
-            params = [
-                value if convert is None else convert(value)
-                for row in batch
-                for value, convert in zip(row, converters, strict=True)
-            ]
+            params = []
+            for assessment, indicator, field, old, new, version, state, *rest, at in batch:
+                if id(at) not in times:
+                    times[id(at)] = (at, ops.adapt_datetimefield_value(at))
+                params += (assessment, indicator, field, json_text(old), json_text(new))
+                params += (version, state, *rest, times[id(at)][1])
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608 - quoted names and placeholders only
                 params,
             )
-
-
-def _json_value(value):
-    """A value for a JSON column of Change: SQL NULL for None, as bulk_create writes it."""
-    if value is None:
-        return None
-    return connection.ops.adapt_json_value(value, Change._meta.get_field("new").encoder)
-
-
-def _memo(convert):
-    """`convert` remembering its last argument and result: the rows of one save share a time."""
-    last = [object(), None]
-
-    def converted(value):
-        if value is not last[0]:
-            last[0], last[1] = value, convert(value)
-        return last[1]
-
-    return converted
 
 
 def _bump(assessment: Assessment) -> None:
@@ -429,6 +413,29 @@ def for_entry(assessments):
     )
 
 
+def _locked_for_entry(pks: set[int]) -> dict[int, Assessment]:
+    """The assessments locked, with what `for_entry()` reads, in four queries: their rows with
+    their communes, then the few periods, sets (with their special region) and provinces (with
+    their region) they share, each made once instead of once per row (an Excel file locks
+    thousands of assessments of one period and one set)."""
+    rows = list(
+        Assessment.objects.filter(pk__in=pks)
+        .select_related("commune")
+        .select_for_update(of=("self",))
+    )
+    periods = AssessmentPeriod.objects.in_bulk({a.period_id for a in rows})
+    sets = CriteriaSet.objects.select_related("special_region").in_bulk(
+        {a.criteria_set_id for a in rows}
+    )
+    provinces = Province.objects.select_related("region").in_bulk(
+        {a.commune.province_id for a in rows}
+    )
+    for a in rows:
+        a.period, a.criteria_set = periods[a.period_id], sets[a.criteria_set_id]
+        a.commune.province = provinces[a.commune.province_id]
+    return {a.pk: a for a in rows}
+
+
 def needs_villages(indicator: Indicator) -> bool:
     """Whether entering or deciding the indicator reads the commune's villages."""
     return indicator.value_type == Indicator.ValueType.VILLAGE_CHECKLIST or any(
@@ -474,7 +481,7 @@ def _save_entries(user, items, source, villages, locked, indicator_counts):
     if locked:
         locked_rows = {item.assessment.pk: item.assessment for item in items}
     else:
-        locked_rows = {a.pk: a for a in for_entry(Assessment.objects.filter(pk__in=pks))}
+        locked_rows = _locked_for_entry(pks)
     for item in items:
         assessment = locked_rows[item.assessment.pk]
         if item.seen_version is not None and assessment.version != item.seen_version:
@@ -500,16 +507,19 @@ def _save_entries(user, items, source, villages, locked, indicator_counts):
     for r in IndicatorResult.objects.filter(assessment__in=pks):
         results_of[r.assessment_id][r.indicator_id] = r
     results, created, updated, changes, touched = [], [], [], [], set()
+    decided: dict[tuple, Decision] = {}
     now = timezone.now()
     for item in items:
-        assessment, indicator, entry = locked_rows[item.assessment.pk], item.indicator, item.entry
-        result = results_of[assessment.pk].get(indicator.pk)
+        a_pk, i_pk = item.assessment.pk, item.indicator.pk  # read once: an Excel file has 10⁵
+        assessment, indicator, entry = locked_rows[a_pk], item.indicator, item.entry
+        result = results_of[a_pk].get(i_pk)
         is_new = result is None
         if is_new:
             result = IndicatorResult(assessment=assessment, indicator=indicator)
-            results_of[assessment.pk][indicator.pk] = result
-        result.assessment = assessment
-        decision = decide(indicator, keys[assessment.pk], villages_of[assessment.pk], entry.inputs)
+            results_of[a_pk][i_pk] = result
+        else:
+            result.assessment = assessment
+        decision = _decided(decided, indicator, keys[a_pk], villages_of[a_pk], entry.inputs)
         new_values = {
             "inputs": entry.inputs,
             "override_met": entry.override_met,
@@ -520,16 +530,18 @@ def _save_entries(user, items, source, villages, locked, indicator_counts):
             "no_evidence_explanation": entry.no_evidence_explanation.strip(),
         }
         is_met = entry.override_met if entry.override_met is not None else decision.met
-        fields = [name for name, value in new_values.items() if getattr(result, name) != value]
-        record = [(name, getattr(result, name), new_values[name]) for name in fields]
+        record = [
+            (name, old, value)
+            for name, value in new_values.items()
+            if (old := getattr(result, name)) != value
+        ]
         if result.is_met != is_met:
             record.append(("is_met", result.is_met, is_met))
-        changes += [
-            _change_row(
-                assessment, user, name, old, new, indicator=indicator, source=source, at=now
-            )
-            for name, old, new in record
-        ]
+        if record:
+            # the rows _change_row() makes, built here without looking up the same ids again
+            after_return = assessment.state == State.RETURNED or assessment.entry_reopened
+            tail = (assessment.version, assessment.state, after_return, source, user.pk, now)
+            changes += [(a_pk, i_pk, name, old, new, *tail) for name, old, new in record]
         for name, value in new_values.items():
             setattr(result, name, value)
         result.computed_met, result.computed_reason = decision.met, decision.reason
@@ -539,7 +551,7 @@ def _save_entries(user, items, source, villages, locked, indicator_counts):
         elif record:
             updated.append(result)
         if is_new or record:
-            touched.add(assessment.pk)
+            touched.add(a_pk)
         results.append(result)
     IndicatorResult.objects.bulk_create(created, batch_size=1000)
     fields = [*ENTRY_FIELDS, "computed_met", "computed_reason", "is_met", "updated_by"]
@@ -557,6 +569,22 @@ def _save_entries(user, items, source, villages, locked, indicator_counts):
             item.assessment.version = locked_rows[item.assessment.pk].version
             item.assessment.all_met = locked_rows[item.assessment.pk].all_met
     return results
+
+
+def _decided(decided: dict, indicator: Indicator, key, villages: list, inputs: dict) -> Decision:
+    """decide(), once for each indicator, target, entry (and villages, for an indicator
+    decided per village) in one save: the rows of a file often hold the same answers (a
+    decision is a frozen value, shared safely)."""
+    try:
+        entered = json.dumps(inputs, sort_keys=True)
+    except TypeError:  # not JSON: decided on its own
+        return decide(indicator, key, villages, inputs)
+    memo = (indicator.pk, key, entered)
+    if indicator.value_type == Indicator.ValueType.VILLAGE_CHECKLIST:
+        memo += tuple((v.pk, v.name) for v in villages)  # what its decision reads of them
+    if memo not in decided:
+        decided[memo] = decide(indicator, key, villages, inputs)
+    return decided[memo]
 
 
 def _bump_with_all_met(
