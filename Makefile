@@ -36,8 +36,11 @@ run: $(INSTALLED)
 	$(RUN_ENV) $(BIN)/python manage.py create_demo_period --if-debug
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# `make test` ends with its own duration (pytest prints the ten slowest tests before it).
+# `make test` ends with its own duration (pytest prints the ten slowest tests before it). The
+# suite runs on every core (pytest-xdist: a test database per worker); PYTEST_WORKERS=0 runs it
+# in one process.
 STARTED := $(shell date +%s)
+PYTEST_WORKERS ?= auto
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -46,7 +49,7 @@ lint: $(INSTALLED)
 
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/python -m pytest; status=$$?; \
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS); status=$$?; \
 	echo "make test: $$(( $$(date +%s) - $(STARTED) )) s in all (lint, migrations check, pytest)"; \
 	exit $$status
 
