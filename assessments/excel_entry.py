@@ -504,16 +504,16 @@ class _Planner:
                 commune__in=self.in_scope.values(),
             ).select_related("period")
         }
-        self.saved = {
-            (r.assessment_id, r.indicator_id): r
+        commune_of = {a.pk: commune_pk for commune_pk, a in self.assessments.items()}
+        self.saved = {  # by (xã, indicator): looked up for every cell of the file
+            (commune_of[r.assessment_id], r.indicator_id): r
             for r in services.IndicatorResult.objects.filter(
                 assessment__in=self.assessments.values()
             )
         }
 
     def saved_result(self, commune_pk: int, indicator_pk: int):
-        assessment = self.assessments.get(commune_pk)
-        return self.saved.get((assessment.pk, indicator_pk)) if assessment else None
+        return self.saved.get((commune_pk, indicator_pk))
 
     def commune_of(self, sheet: str, row_no: int, raw_code) -> Commune | None:
         """The row's xã, if it is one the user enters for; else None and an error."""
@@ -586,11 +586,11 @@ class _Planner:
             )
         return False
 
-    def entry(self, commune: Commune, indicator: Indicator) -> tuple[int, int]:
+    def entry(self, commune_pk: int, indicator_pk: int) -> tuple[int, int]:
         """The key of the (xã, indicator) entry, started from what is saved."""
-        key = (commune.pk, indicator.pk)
+        key = (commune_pk, indicator_pk)
         if key not in self.inputs:
-            saved = self.saved_result(commune.pk, indicator.pk)
+            saved = self.saved_result(commune_pk, indicator_pk)
             self.inputs[key] = copy.deepcopy(saved.inputs) if saved else {}
             self.notes[key] = saved.note if saved else ""
         return key
@@ -605,12 +605,12 @@ class _Planner:
         commune = self.commune_of(COMMUNES, row_no, row[0])
         if commune is None:
             return
-        cells = []
+        cells, commune_pk = [], commune.pk
         for index, column in columns.items():
             raw = row[index] if index < len(row) else None
             if column.is_note:
                 note = cell_text(raw)
-                saved = self.saved_result(commune.pk, column.indicator.pk)
+                saved = self.saved_result(commune_pk, column.indicator.pk)
                 if len(note) > TEXT_MAX and note != (saved.note if saved else ""):
                     self.error(
                         COMMUNES,
@@ -656,9 +656,9 @@ class _Planner:
             cells.append(_Cell(column, path, value))
         self.take_row(VILLAGES, row_no, row, commune, village, cells)
 
-    def saved_answer(self, commune: Commune, cell: _Cell):
+    def saved_answer(self, commune_pk: int, cell: _Cell):
         """What is saved where the cell's answer goes (the note, for a note cell)."""
-        saved = self.saved_result(commune.pk, cell.column.indicator.pk)
+        saved = self.saved_result(commune_pk, cell.column.indicator.pk)
         if cell.path is None:
             return saved.note if saved else ""
         answer = saved.inputs if saved else None
@@ -678,9 +678,9 @@ class _Planner:
         """Plan the row's changed cells. A row that changes nothing is skipped whatever its xã's
         state or version; one that changes something must be allowed and read from the
         assessment as it is saved now."""
-        changed = []
+        changed, commune_pk = [], commune.pk  # (.pk is a property: read once a row)
         for cell in cells:
-            old = self.saved_answer(commune, cell)
+            old = self.saved_answer(commune_pk, cell)
             if cell.overwrites(old):
                 changed.append((cell, old))
         if not changed:
@@ -689,8 +689,9 @@ class _Planner:
             return
         if not self.seen_current(sheet, row_no, row, commune):
             return
+        new_assessment = commune_pk not in self.assessments
         for cell, old in changed:
-            key = self.entry(commune, cell.column.indicator)
+            key = self.entry(commune_pk, cell.column.indicator.pk)
             if cell.path is None:
                 self.notes[key] = cell.value
             else:
@@ -704,7 +705,7 @@ class _Planner:
                     cell.column,
                     old=_shown(old),
                     new=_shown(cell.value),
-                    new_assessment=commune.pk not in self.assessments,
+                    new_assessment=new_assessment,
                 )
             )
 
