@@ -148,3 +148,11 @@ def test_another_process_reads_what_this_one_cached_through_cache_url(settings, 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "built by the first server"
+
+
+def test_login_throttling_is_kept_in_the_database_that_every_server_shares():
+    """Several servers count a password guesser's failures together only if axes keeps them in
+    the database (its default handler), not in a cache of one process."""
+    from axes.conf import settings as axes_settings
+
+    assert axes_settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"
