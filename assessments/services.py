@@ -80,10 +80,22 @@ def indicators_of(criteria_set: CriteriaSet) -> list[Indicator]:
     )
 
 
+# Saving an entry reads one indicator of a set with its conditions and targets (four queries,
+# a third of a form save's time). A set in use never changes them (only a draft may change, see
+# CriteriaSet.is_editable; corrections of its notes save the set too), so each process keeps
+# what it read, keyed by the set's id and its last save, for sets that are not drafts.
+_DEFINITIONS: dict[tuple, tuple[Indicator, int]] = {}
+_DEFINITIONS_KEPT = 256
+
+
 def indicator_of(criteria_set: CriteriaSet, pk: int) -> tuple[Indicator, int] | None:
     """One indicator of the set, with what deciding it needs (as `indicators_of()` gives it),
     and the number of indicators in the set; None if the set has no such indicator. Saving one
-    indicator needs no more than this."""
+    indicator needs no more than this. Kept per process for a set in use (not a draft)."""
+    key = (criteria_set.pk, criteria_set.updated_at, pk)
+    kept = criteria_set.status != CriteriaSet.Status.DRAFT
+    if kept and key in _DEFINITIONS:
+        return _DEFINITIONS[key]
     indicator = (
         Indicator.objects.filter(pk=pk, criterion__criteria_set=criteria_set)
         .select_related("criterion")
@@ -95,7 +107,12 @@ def indicator_of(criteria_set: CriteriaSet, pk: int) -> tuple[Indicator, int] | 
     )
     if indicator is None:
         return None
-    return indicator, Indicator.objects.filter(criterion__criteria_set=criteria_set).count()
+    found = indicator, Indicator.objects.filter(criterion__criteria_set=criteria_set).count()
+    if kept:
+        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = found
+    return found
 
 
 def target_keys(assessments: list[Assessment]) -> dict[int, TargetKey]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import Assessment, Change, IndicatorResult
+from criteria.models import CriteriaSet
 from tests.conftest import POSTAL_ALL, indicator, make_commune, make_village
 
 pytestmark = pytest.mark.django_db
@@ -57,17 +58,36 @@ def test_saving_one_indicator_takes_the_same_queries_whatever_the_villages_and_r
         seen_version=None,
     )
 
-    few = save(client, first, "8.1", {**POSTAL_YES, "note": "Lần 1"})
+    reading = save(client, first, "8.1", {**POSTAL_YES, "note": "Lần 1"})
     again = save(client, first, "8.1", {**POSTAL_YES, "note": "Lần 2"})  # an update this time
     many = save(client, second, "8.1", {**POSTAL_YES, "note": "Lần 1"})
 
-    # session, user, the assessment (locked), the indicator, its conditions, its targets, the
-    # number of indicators, the results, the result written, its history, the version
-    assert few == again == many <= 11
+    # session, user, the assessment (locked), the results, the result written, its history,
+    # the version; the first save of an indicator of a set in use also reads the indicator,
+    # its conditions, its targets and the number of indicators of the set
+    assert again == many <= 7
+    assert reading == again + 4
     # an indicator decided per village reads the villages once more, whatever their number
-    village_few = save(client, first, "8.2", {"note": "Thôn"})
+    village_reading = save(client, first, "8.2", {"note": "Thôn"})
     village_many = save(client, second, "8.2", {"note": "Thôn"})
-    assert village_few == village_many == few + 1
+    assert village_many == many + 1
+    assert village_reading == village_many + 4
+
+
+def test_a_set_saved_since_or_a_draft_has_its_indicator_read_again(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    criteria_set = assessment.criteria_set
+    reading = save(client, assessment, "8.1", {**POSTAL_YES, "note": "Lần 1"})
+    assert save(client, assessment, "8.1", {**POSTAL_YES, "note": "Lần 2"}) == reading - 4
+
+    CriteriaSet.objects.filter(pk=criteria_set.pk).update(updated_at=timezone.now())
+    assert save(client, assessment, "8.1", {**POSTAL_YES, "note": "Lần 3"}) == reading
+
+    CriteriaSet.objects.filter(pk=criteria_set.pk).update(status=CriteriaSet.Status.DRAFT)
+    for n in range(2):
+        assert save(client, assessment, "8.1", {**POSTAL_YES, "note": f"Nháp {n}"}) == reading
 
 
 def test_the_version_and_whether_every_indicator_is_met_are_stored_by_each_save(
