@@ -390,12 +390,13 @@ def _plain_rows(wb: Workbook, ws, *, max_rows: int, max_columns: int) -> list[tu
 
 def _plainly_placed(xml: bytes, max_rows: int, max_columns: int) -> bool:
     """Whether every row and cell of the sheet names its place, rows in order and cells in
-    order within their row, all within `max_rows` and `max_columns`: then the two readers put
-    every value in the same place, and no more than that many are made."""
+    order within their row, all within `max_rows` and `max_columns`, and the cells fill most of
+    the rectangle they span: then the two readers put every value in the same place, and
+    calamine makes no more cells than the file has, give or take."""
     tags = _POSITIONED.findall(xml)
     if len(tags) != len(_ANY_POSITIONED.findall(xml)):
         return False  # a row or cell placed by its order, or written in another way
-    row, column = 0, 0
+    row, column, widest, cells = 0, 0, 0, 0
     columns: dict[bytes, int] = {}
     for kind, letters, digits in tags:
         number = int(digits)
@@ -409,8 +410,10 @@ def _plainly_placed(xml: bytes, max_rows: int, max_columns: int) -> bool:
             index = columns[letters] = column_index_from_string(letters.decode())
         if number != row or index <= column or index > max_columns:
             return False
-        column = index
-    return True
+        column, widest, cells = index, max(widest, index), cells + 1
+    # calamine makes every cell of the rectangle the values span: a sparse sheet (a value in A1
+    # and one far away) is left to openpyxl, which makes only the cells there are
+    return row * widest <= 4 * cells + 10_000
 
 
 def _grid_rows(grid: list[list]) -> list[tuple]:

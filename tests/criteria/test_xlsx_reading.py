@@ -299,3 +299,20 @@ def test_a_sheet_with_a_date_format_is_read_by_openpyxl_which_makes_its_dates(re
 
     assert quick(content) == [("Ngày", datetime.datetime(2025, 7, 1))]
     assert not used
+
+
+def test_a_sparse_sheet_is_read_by_openpyxl_which_makes_only_the_cells_there_are(readers):
+    quick, slow, used = readers
+
+    def far_cell(xml: str) -> str:
+        return xml.replace(
+            "</sheetData>", '<row r="50000"><c r="E50000"><v>7</v></c></row></sheetData>'
+        )
+
+    content = hostile.edit_sheet(hostile.workbook_bytes(TABLE), "Dữ liệu", far_cell)
+
+    rows = quick(content, max_rows=60_000)
+
+    assert not used
+    assert rows == slow(content, max_rows=60_000)
+    assert len(rows) == 50_000 and rows[-1] == (None, None, None, None, 7)
