@@ -5,8 +5,9 @@ after a reorganisation (05977 was Phường Vĩnh Trại until 30/06/2025 and is
 01/07/2025), so a code names at most one *current* unit; ended units keep everything recorded
 about them and point at their successor.
 
-Every view fetches units, villages and users through the `for_user` / `manageable_by` queryset
-methods below: they are the one place that decides what a user may see.
+Every view fetches units, villages and assessments through the `for_user` queryset methods
+below: they are the one place that decides what a user may see (accounts: see
+`workflow.manageable_accounts`).
 """
 
 from __future__ import annotations
@@ -276,17 +277,9 @@ class Village(models.Model):
         super().save(*args, **kwargs)
 
 
-class UserQuerySet(models.QuerySet):
-    def manageable_by(self, user) -> UserQuerySet:
-        """The accounts a user may manage: a province administrator's province, never superusers."""
-        qs = self.select_related("province", "district", "commune__district")
-        if user.is_authenticated and user.can_manage_users:
-            return qs.filter(province_id=user.province_id, is_superuser=False)
-        return qs.none()
-
-
-class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
-    pass
+class ScopedUserManager(UserManager):
+    """Django's user manager; the migrations name this class. Which accounts a person manages is
+    `workflow.manageable_accounts`."""
 
 
 class User(AbstractUser):
@@ -332,18 +325,8 @@ class User(AbstractUser):
         return self.role == Role.VIEWER and not self.district_id and not self.commune_id
 
     @property
-    def is_read_only(self) -> bool:
-        return self.role == Role.VIEWER or (not self.role and not self.is_superuser)
-
-    @property
     def unit(self) -> Commune | District | Province | None:
         return self.commune or self.district or self.province
-
-    def can_edit_commune(self, commune: Commune) -> bool:
-        """May change a commune's flags, group and villages (see assessments.workflow)."""
-        from .workflow import may_edit_commune
-
-        return may_edit_commune(self, commune)
 
     @property
     def can_manage_users(self) -> bool:

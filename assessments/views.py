@@ -275,7 +275,7 @@ def _render_commune(
         "villages": commune.villages.all(),
         "predecessors": commune.predecessors.select_related("district"),
         "predecessor_results": Assessment.objects.last_results_of(commune.predecessors.all()),
-        "can_edit": request.user.can_edit_commune(commune),
+        "can_edit": workflow.may_edit_commune(request.user, commune),
         "can_edit_villages": workflow.may_edit_villages(request.user, commune),
         "group_rows": _group_rows(commune, group_form),
         "village_form": village_form,
@@ -313,7 +313,7 @@ def commune_group_edit(request: HttpRequest, pk: int, set_pk: int) -> HttpRespon
 def _editable_commune(request: HttpRequest, pk: int) -> Commune:
     """A commune in the user's scope (else 404) that the user may change (else 403)."""
     commune = get_object_or_404(Commune.objects.for_user(request.user), pk=pk)
-    if not request.user.can_edit_commune(commune):
+    if not workflow.may_edit_commune(request.user, commune):
         raise PermissionDenied
     return commune
 
@@ -1296,7 +1296,9 @@ def flag_import(request: HttpRequest) -> HttpResponse:
                 "rows": [[r.number, r.code, r.name] for r in rows],
                 "fingerprint": plan.fingerprint(),
             }
-    return render(request, "assessments/flag_import.html", {"form": form, "plan": plan})
+    return _render_list_import(
+        request, "flag_import", _("Commune flags from a list"), form=form, plan=plan
+    )
 
 
 @require_POST
@@ -1364,7 +1366,20 @@ def group_import(request: HttpRequest) -> HttpResponse:
                 "rows": [[r.number, r.code, r.name, r.group] for r in rows],
                 "fingerprint": plan.fingerprint(),
             }
-    return render(request, "assessments/group_import.html", {"form": form, "plan": plan})
+    return _render_list_import(
+        request, "group_import", _("Commune groups from a list"), form=form, plan=plan
+    )
+
+
+def _render_list_import(request: HttpRequest, name: str, title: str, **context) -> HttpResponse:
+    """The upload, preview and confirm page of a list of communes (templates/assessments/
+    list_import_base.html)."""
+    context.update(
+        page_title=title,
+        upload_url=reverse(f"assessments:{name}"),
+        apply_url=reverse(f"assessments:{name}_apply"),
+    )
+    return render(request, f"assessments/{name}.html", context)
 
 
 @require_POST
