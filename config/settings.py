@@ -108,6 +108,9 @@ def cache_from_url(url: str | None, key_prefix: str = "") -> dict:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
+            # A Redis that stops answering costs a page a second at most: the reports then
+            # build without it (reports.views._cached) instead of waiting on it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django import forms
 from django.contrib import messages
@@ -50,6 +51,8 @@ from .rollups import (
 )
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+logger = logging.getLogger(__name__)
 
 
 class ReportForm(forms.Form):
@@ -244,10 +247,17 @@ def _cached(request: HttpRequest, parts: list, build) -> str:
     """
     parts = [*parts, _scope_key(request.user), sorted(request.GET.lists()), get_language(), stamp()]
     key = "report:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:  # a shared cache (Redis) that does not answer: build the page, say so
+        logger.warning("the report cache did not answer: %s built without it", key, exc_info=True)
+        return build()
     if html is None:
         html = build()
-        cache.set(key, html, timeout=24 * 3600)
+        try:
+            cache.set(key, html, timeout=24 * 3600)
+        except Exception:
+            logger.warning("the report cache did not answer: %s not kept", key, exc_info=True)
     return html
 
 

@@ -34,6 +34,7 @@ def test_cache_url_forms():
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/1",
         "KEY_PREFIX": "release-42",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     assert cache_from_url("rediss://cache.internal:6380/0")["default"]["BACKEND"].endswith(
         "RedisCache"
@@ -156,3 +157,29 @@ def test_login_throttling_is_kept_in_the_database_that_every_server_shares():
     from axes.conf import settings as axes_settings
 
     assert axes_settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a Redis that has stopped."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_a_dashboard_is_built_and_served_when_the_shared_cache_is_down(
+    client, settings, user, period, assessment, caplog
+):
+    settings.CACHES = cache_from_url(f"redis://127.0.0.1:{closed_port()}/0", "down")
+
+    client.force_login(user)
+    with caplog.at_level("WARNING", logger="reports.views"):
+        page, queries = load_dashboard(client, period)  # asserts 200
+        again, queries_again = load_dashboard(client, period)
+
+    assert "Xã" in page and again.count("<tr") == page.count("<tr")
+    assert any("indicatorresult" in sql for sql in queries)  # built, not read from a cache
+    assert any("indicatorresult" in sql for sql in queries_again)  # still built: nothing kept
+    assert "cache" in caplog.text.lower()  # the operator is told the cache does not answer
