@@ -68,6 +68,8 @@ class Province(Unit):
     region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
     )
+    # reports key their caches on it (reports.rollups.stamp): a renamed province shows at once
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["sort_key"]
@@ -112,6 +114,9 @@ class District(Unit):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    # reports key their caches on it (reports.rollups.stamp): a renamed or ended district shows
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = DistrictQuerySet.as_manager()
 
@@ -375,6 +380,8 @@ class AssessmentPeriod(models.Model):
         default=False,
         help_text=_("The province opens a period for entry and closes it when scoring ends."),
     )
+    # reports key their caches on it (reports.rollups.stamp): a corrected reference date shows
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = PeriodQuerySet.as_manager()
 

@@ -508,7 +508,9 @@ def apply_reorganisation(
     Commune.objects.filter(pk__in=[c.pk for c in old.values()]).update(
         valid_to=ended_on, updated_at=timezone.now()
     )
-    District.objects.filter(province=province, valid_to__isnull=True).update(valid_to=ended_on)
+    District.objects.filter(province=province, valid_to__isnull=True).update(
+        valid_to=ended_on, updated_at=timezone.now()
+    )
     created = {
         row["commune_code"]: Commune(
             code=row["commune_code"],

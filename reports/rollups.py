@@ -278,20 +278,26 @@ def stamp() -> tuple:
 
     Every write to an assessment (an entry saved, a workflow step, a new assessment) sets its
     updated_at in the same transaction, editing or reorganising a commune sets the commune's,
-    a commune's group sets its own, and periods are few. One round trip of index-backed
-    sub-selects, whatever the country's size.
+    a commune's group sets its own, as does saving a district, a province or a period (the
+    admin's edits: a name, an end date, a reference date; those tables are small). One round
+    trip of index-backed sub-selects, whatever the country's size.
     """
     tables = {
         "a": Assessment._meta.db_table,
         "c": Commune._meta.db_table,
+        "d": District._meta.db_table,
+        "v": Province._meta.db_table,
         "p": AssessmentPeriod._meta.db_table,
         "g": CommuneGroupAssignment._meta.db_table,
     }
     quoted = {key: connection.ops.quote_name(name) for key, name in tables.items()}
     template = (
         "SELECT (SELECT MAX(updated_at) FROM {a}), (SELECT COUNT(*) FROM {c}), "
-        "(SELECT MAX(updated_at) FROM {c}), (SELECT COUNT(*) FROM {p}), "
+        "(SELECT MAX(updated_at) FROM {c}), (SELECT COUNT(*) FROM {d}), "
+        "(SELECT MAX(updated_at) FROM {d}), (SELECT COUNT(*) FROM {v}), "
+        "(SELECT MAX(updated_at) FROM {v}), (SELECT COUNT(*) FROM {p}), "
         "(SELECT COUNT(*) FROM {p} WHERE is_open), (SELECT MAX(id) FROM {p}), "
+        "(SELECT MAX(updated_at) FROM {p}), "
         "(SELECT COUNT(*) FROM {g}), (SELECT MAX(updated_at) FROM {g})"
     )
     sql = template.format(**quoted)  # quoted model table names only, no user input

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -63,3 +64,39 @@ def test_a_saved_entry_and_a_flag_edit_show_on_the_next_load(
     bordered, _ = load(client, period, border="on")
 
     assert '">Huyện Cao Lộc</a>' in bordered  # Y2 is now a border xã of Cao Lộc
+
+
+def _comparable(html):  # the logout form's CSRF token is masked anew on every page
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def test_renaming_a_district_shows_on_the_next_load(client, user, hand_built, loc_binh):
+    client.force_login(user)
+    period = hand_built["p2025"]
+    before, _ = load(client, period)
+    assert "Huyện Lộc Bình" in before
+
+    loc_binh.name = "Huyện Lộc Bình Mới"  # as the admin's change form saves it
+    loc_binh.save()
+    after, _ = load(client, period)
+
+    assert "Huyện Lộc Bình Mới" in after
+
+
+def test_changing_a_periods_reference_date_shows_on_the_next_load(client, user, hand_built):
+    from django.core.cache import cache
+
+    client.force_login(user)
+    period = hand_built["p2024"]
+    period.reference_date = datetime.date(2024, 1, 1)  # Xã Cũ (ended 30/11/2024) in force
+    period.save()
+    before, _ = load(client, period)
+
+    period.reference_date = datetime.date(2024, 12, 31)  # the admin corrects it: Xã Cũ ended
+    period.save()
+    after, _ = load(client, period)
+    cache.clear()
+    rebuilt, _ = load(client, period)
+
+    assert _comparable(after) != _comparable(before)
+    assert _comparable(after) == _comparable(rebuilt)
