@@ -42,3 +42,14 @@ def test_healthz_shows_no_data_to_a_signed_in_user_either(client, user):
 
 def test_healthz_refuses_writes(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_answers_over_plain_http_where_pages_redirect_to_https(client, settings):
+    """A monitor polling an application server directly speaks plain HTTP: it gets the answer,
+    not the redirect to HTTPS that every page gets in production."""
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/dang-nhap/").status_code == 301  # pages still go to HTTPS
+    response = client.get("/healthz")
+
+    assert response.status_code == 200 and response.content == b"ok"
