@@ -46,6 +46,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}") from None
 
 
+def env_positive(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1; got {value}")
+    return value
+
+
 def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
@@ -326,8 +333,9 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # one office behind one address is not locked out by a colleague's typing, and a stranger
 # guessing a known account name cannot lock its owner out everywhere. Administrators unlock in
 # the admin ("Access attempts") or with `manage.py axes_reset_username NAME` / `axes_reset`.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+# Both at least 1: axes reads a cool-off of 0 as a lock until an administrator lifts it.
+AXES_FAILURE_LIMIT = env_positive("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_positive("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Attempts refused during a lockout do not restart the cool-off, so "try again in 15 minutes"

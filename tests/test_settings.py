@@ -56,6 +56,17 @@ def test_malformed_debug_value_is_refused():
     assert "DEBUG must be one of" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["LOGIN_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES"])
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_login_throttling_that_would_lock_forever_or_never_is_refused(name, value):
+    """axes reads a cool-off of 0 as "locked until an administrator unlocks", and a limit of 0
+    as "locked at the first wrong password": neither is what the variable promises."""
+    result = manage("check", **{**PRODUCTION, name: value})
+
+    assert result.returncode != 0
+    assert f"{name} must be at least 1; got {value}" in result.stderr
+
+
 def test_production_settings_pass_check_deploy_without_warnings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
 
