@@ -3,7 +3,8 @@
  *   of the commune, at once;
  * - saving one indicator posts its form with fetch() and swaps in the re-rendered section, the
  *   summary and the actions, so that what is typed in the other indicators stays;
- * - the summary marks the indicators with changes not saved yet and offers to save them all.
+ * - the summary marks the indicators with changes not saved yet and offers to save them all;
+ * - leaving the page with changes not saved asks first.
  * Without JavaScript the page is plain forms: one save per indicator, the page reloads.
  * No inline script or style: the page works under a strict Content Security Policy. */
 (function () {
@@ -129,6 +130,7 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = section && doc.getElementById(section.id);
         if (!fresh) {  // not the assessment page (logged out, an error): post it the plain way
+          form.removeAttribute("data-dirty");  // being posted: leaving the page loses nothing of it
           HTMLFormElement.prototype.submit.call(form);
           return false;
         }
@@ -189,8 +191,19 @@
   document.addEventListener("change", markDirty);
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches(SECTION_FORMS) || typeof window.fetch !== "function") { return; }
+    if (!form.matches(SECTION_FORMS)) { return; }
+    if (typeof window.fetch !== "function") {  // posted the plain way: its changes go with it
+      form.removeAttribute("data-dirty");
+      return;
+    }
     event.preventDefault();
     save(form);
+  });
+  // Leaving the page (a link, the submit button, closing the tab) while an indicator has
+  // changes not saved: the browser asks first, in its own words.
+  window.addEventListener("beforeunload", function (event) {
+    if (!document.querySelector(SECTION_FORMS + "[data-dirty]")) { return; }
+    event.preventDefault();
+    event.returnValue = "";  // what older browsers need to ask
   });
 })();

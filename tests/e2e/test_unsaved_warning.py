@@ -1,0 +1,59 @@
+"""Nothing typed is lost by leaving the scoring page: while an indicator has changes not saved,
+leaving the page asks first; once saved, it leaves without asking."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import log_in
+from .test_scoring_browser import PASSWORD, demo, save  # noqa: F401 - demo is a fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def worklist_link(page):
+    """The menu's "Đánh giá" (the breadcrumb has one too)."""
+    return page.get_by_role("navigation").get_by_role("link", name="Đánh giá", exact=True).first
+
+
+def open_scoring_page(page, live_server, commune):
+    log_in(page, live_server, "huyen-locbinh", PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="Đánh giá", exact=True).click()
+    page.locator("tr", has_text=commune.name).get_by_role("button", name="Bắt đầu").click()
+    expect(page.get_by_role("heading", name=commune.label)).to_be_visible()
+
+
+def test_leaving_with_changes_not_saved_asks_first_and_stays_when_told(page, live_server, demo):  # noqa: F811
+    open_scoring_page(page, live_server, demo)
+    url = page.url
+    form = page.get_by_test_id("form-8.1")
+    form.locator('input[type="radio"][value="yes"]').first.check()
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", dismiss)
+    worklist_link(page).click()
+    page.wait_for_timeout(500)
+
+    assert asked == ["beforeunload"]
+    assert page.url == url
+    expect(form.locator('input[type="radio"][value="yes"]').first).to_be_checked()
+
+
+def test_leaving_after_saving_does_not_ask(page, live_server, demo):  # noqa: F811
+    open_scoring_page(page, live_server, demo)
+    form = page.get_by_test_id("form-8.1")
+    form.locator('input[type="radio"][value="yes"]').first.check()
+    save(page, "8.1")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+
+    worklist_link(page).click()
+    expect(page.locator("tr", has_text=demo.name)).to_be_visible()
+
+    assert asked == []
+    assert "/danh-gia/" in page.url or page.url.rstrip("/").endswith("danh-gia")
