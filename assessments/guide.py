@@ -49,8 +49,11 @@ INLINE = re.compile(
 )
 
 # Which section of the guide each page's "Help" link opens: the view name, then either one anchor
-# or one per role (the guide has a chapter per role). A page not named here opens the chapter of
-# the user's role.
+# or one per role (the guide has a chapter per role, and a first chapter, "chung", for everyone).
+# A page not named here, or not for this role, opens the chapter of the user's role.
+# tests/test_guide.py checks that every anchor exists, and that each role's main pages (MAIN_PAGES
+# there) open a task of that role's chapter or of the shared one.
+SHARED = "chung"
 CHAPTER = {
     Role.COMMUNE_OFFICER: "can-bo-xa",
     Role.DISTRICT_OFFICER: "can-bo-xa",
@@ -58,27 +61,43 @@ CHAPTER = {
     Role.PROVINCE_ADMIN: "quan-tri-tinh",
     Role.VIEWER: "nguoi-xem",
 }
+_REPORTS = {
+    Role.COMMUNE_OFFICER: "bang-tong-hop",
+    Role.DISTRICT_OFFICER: "bang-tong-hop",
+    Role.PROVINCE_REVIEWER: "bang-tong-hop",
+    Role.PROVINCE_ADMIN: "bang-tong-hop",
+    Role.VIEWER: "xem-bang-tong-hop",
+}
 HELP = {
     "login": "dang-nhap",
     "password_change": "dang-nhap",
     "password_change_done": "dang-nhap",
+    "home": {
+        Role.COMMUNE_OFFICER: "viec-cua-ban",
+        Role.DISTRICT_OFFICER: "viec-cua-ban",
+        Role.PROVINCE_REVIEWER: "hang-cho",
+        Role.PROVINCE_ADMIN: "thiet-lap",
+        Role.VIEWER: "xem-bang-tong-hop",
+    },
     "assessments:worklist": {
         Role.COMMUNE_OFFICER: "cham-diem",
         Role.DISTRICT_OFFICER: "cham-diem",
-        Role.PROVINCE_REVIEWER: "tham-dinh",
-        Role.PROVINCE_ADMIN: "mo-ky-danh-gia",
+        Role.PROVINCE_REVIEWER: "duyet-nhieu",
+        Role.PROVINCE_ADMIN: "theo-doi",
         Role.VIEWER: "xem-ho-so",
     },
     "assessments:assessment": {
         Role.COMMUNE_OFFICER: "cham-diem",
         Role.DISTRICT_OFFICER: "cham-diem",
         Role.PROVINCE_REVIEWER: "tham-dinh",
-        Role.PROVINCE_ADMIN: "tham-dinh",
+        Role.PROVINCE_ADMIN: "theo-doi",
         Role.VIEWER: "xem-ho-so",
     },
-    "assessments:period_list": "mo-ky-danh-gia",
-    "criteria:set_list": "hoan-thien-bo-tieu-chi",
-    "criteria:set_detail": "hoan-thien-bo-tieu-chi",
+    "assessments:approve_selected": "duyet-nhieu",
+    "assessments:approve_district": "duyet-nhieu",
+    "assessments:period_list": {Role.PROVINCE_ADMIN: "mo-ky-danh-gia"},
+    "criteria:set_list": {Role.PROVINCE_ADMIN: "hoan-thien-bo-tieu-chi"},
+    "criteria:set_detail": {Role.PROVINCE_ADMIN: "hoan-thien-bo-tieu-chi"},
     "criteria:indicator_edit": "hoan-thien-bo-tieu-chi",
     "criteria:indicator_add": "hoan-thien-bo-tieu-chi",
     "assessments:commune": {
@@ -87,14 +106,17 @@ HELP = {
         Role.PROVINCE_ADMIN: "xep-nhom-xa",
     },
     "assessments:group_import": "xep-nhom-xa",
+    "assessments:group_import_apply": "xep-nhom-xa",
     "assessments:excel_upload": "nhap-excel",
-    "assessments:user_list": "thiet-lap",
-    "assessments:review_assignments": "thiet-lap",
-    "reports:province": {
-        Role.PROVINCE_REVIEWER: "bang-tong-hop",
-        Role.PROVINCE_ADMIN: "bang-tong-hop",
-        Role.VIEWER: "nguoi-xem",
-    },
+    "assessments:excel_apply": "nhap-excel",
+    "assessments:user_list": "tai-khoan",
+    "assessments:user_create": "tai-khoan",
+    "assessments:user_edit": "tai-khoan",
+    "assessments:user_password": "tai-khoan",
+    "assessments:review_assignments": "phan-cong-tham-dinh",
+    "reports:province": _REPORTS,
+    "reports:district": _REPORTS,
+    "reports:scorecard": {**_REPORTS, Role.VIEWER: "xem-phieu"},
 }
 
 
@@ -127,6 +149,17 @@ class Guide:
 
 def sources() -> list[Path]:
     return sorted(SOURCES.glob("*.md"))
+
+
+def missing_images(guide: Guide) -> list[str]:
+    """Pictures the guide shows that are not in docs/guide/img/ (`make docs` takes them)."""
+    return sorted({name for name in guide.images if not (SOURCES / name).is_file()})
+
+
+def unused_images(guide: Guide) -> list[str]:
+    """Pictures in docs/guide/img/ that no step shows any more."""
+    shown = {name.removeprefix("img/") for name in guide.images}
+    return sorted(p.name for p in IMAGES.glob("*") if p.is_file() and p.name not in shown)
 
 
 def _inline(text: str) -> str:
@@ -198,6 +231,8 @@ def parse(paths: list[Path] | None = None) -> Guide:
                     f' loading="lazy"><figcaption>{caption}</figcaption></figure>'
                 )
                 continue
+            if stripped.count("**") % 2 or stripped.count("`") % 2:
+                raise ValueError(f"{where}: bold or code must open and close on the same line")
             names = UI_NAME.findall(stripped)
             if names:
                 if screen is None:

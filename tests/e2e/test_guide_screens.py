@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -75,10 +76,29 @@ class Screens:
         self.seen.add(name)
         if self.folder:
             if focus is not None:
-                focus.scroll_into_view_if_needed()
-                page.evaluate("window.scrollBy(0, -260)")  # below the sticky summary
+                # The focus at the top, below the sticky summary; "instant", as Bootstrap makes
+                # scrolling smooth and the picture would catch it halfway.
+                focus.evaluate(
+                    "el => { el.scrollIntoView({block: 'start', behavior: 'instant'});"
+                    " window.scrollBy({top: -260, behavior: 'instant'}); }"
+                )
+            clip = None
+            if not full_page:
+                # A page shorter than the window is cut below its content, so the printed guide
+                # does not show a half-empty window.
+                bottom = page.evaluate(
+                    "() => Math.ceil(Math.max(0, ...[...document.querySelectorAll('main > *')]"
+                    ".map(e => e.getBoundingClientRect().bottom)))"
+                )
+                size = page.viewport_size
+                clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"]}
+                clip["height"] = min(size["height"], max(bottom + 24, 240))
             page.screenshot(
-                path=str(self.folder / f"{name}.jpg"), type="jpeg", quality=70, full_page=full_page
+                path=str(self.folder / f"{name}.jpg"),
+                type="jpeg",
+                quality=70,
+                full_page=full_page,
+                clip=clip,
             )
 
     def all_seen(self) -> None:
@@ -157,12 +177,22 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     assert assessment.state == State.SUBMITTED
     log_out(page)
 
-    # --- Province reviewer: the queue, appraise, return with a reason.
+    # --- Province reviewer: the queue, read the evidence, return with a reason.
     log_in(page, live_server, "tinh-thamdinh", PASSWORD)
+    expect(
+        page.get_by_test_id("waiting").get_by_role("link", name="Thẩm định").first
+    ).to_be_visible()
     shot(page, "hang-cho")
     page.goto(f"{live_server.url}/danh-gia/{assessment.pk}/")
-    page.get_by_label("Lý do").fill("Bổ sung biên bản kiểm tra hệ thống truyền thanh")
-    shot(page, "tham-dinh", focus=page.get_by_label("Lý do"))
+    evidence_link = page.locator("#indicator-7\\.1").get_by_role("link", name=evidence.name)
+    expect(evidence_link).to_be_visible()
+    shot(page, "tham-dinh", focus=evidence_link)
+    with page.expect_download() as download:
+        evidence_link.click()
+    assert Path(download.value.path()).read_bytes() == evidence.read_bytes()
+    page.get_by_label("Lý do").first.fill("Bổ sung biên bản kiểm tra hệ thống truyền thanh")
+    page.get_by_label("Cần bổ sung: chỉ tiêu 7.3").fill("Thiếu biên bản kiểm tra loa ở các thôn")
+    shot(page, "tra-lai-ho-so", focus=page.get_by_test_id("return-form"))
     page.get_by_role("button", name="Trả lại với lý do này").click()
     expect(page.get_by_text("Đã trả lại hồ sơ kèm lý do của bạn.")).to_be_visible()
     log_out(page)
@@ -173,6 +203,8 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     expect(page.get_by_text("Bổ sung biên bản kiểm tra hệ thống truyền thanh")).to_be_visible()
     shot(page, "bi-tra-lai")
     page.locator("tr", has_text=commune.name).get_by_role("link", name="Mở").click()
+    expect(page.get_by_test_id("return-reason")).to_contain_text("Bổ sung biên bản kiểm tra")
+    shot(page, "tra-loi")
     form = page.get_by_test_id("form-7.3")
     form.locator('input[type="file"]').set_input_files(str(evidence))
     save(page, "7.3")
@@ -180,12 +212,32 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     expect(page.get_by_text("Đã gửi hồ sơ.")).to_be_visible()
     log_out(page)
 
-    # --- Province reviewer: approve; the meeting workbook.
+    # --- Province reviewer: approve, reopen is offered, approve several at once; the workbook.
     log_in(page, live_server, "tinh-thamdinh", PASSWORD)
     page.goto(f"{live_server.url}/danh-gia/{assessment.pk}/")
     shot(page, "duyet")
     page.get_by_role("button", name="Duyệt", exact=True).click()
     expect(page.get_by_text("Đã duyệt hồ sơ; hồ sơ được khóa.")).to_be_visible()
+    reopen = page.get_by_role("button", name="Mở lại với lý do này")
+    shot(page, "mo-lai", focus=reopen)
+    page.get_by_role("link", name="NTM-ICT").first.click()
+    waiting = page.get_by_test_id("waiting-lists").get_by_role("link", name="Năm 2026")
+    waiting.click()
+    ticks = page.locator('input[type="checkbox"][name="assessment"]')
+    assert ticks.count() >= 2
+    ticks.nth(0).check()
+    ticks.nth(1).check()
+    bulk = page.get_by_role("button", name="Duyệt các hồ sơ đã đánh dấu…")
+    shot(page, "duyet-nhieu", full_page=True)
+    bulk.click()
+    to_approve = page.get_by_test_id("to-approve").locator('input[type="checkbox"]')
+    expect(to_approve).to_have_count(2)
+    shot(page, "duyet-nhieu-xac-nhan")
+    submitted_before = Assessment.objects.filter(period__year=2026, state=State.SUBMITTED).count()
+    page.get_by_role("button", name="Duyệt các hồ sơ đã chọn").click()
+    expect(page.get_by_role("heading", name="Đánh giá")).to_be_visible()
+    after = Assessment.objects.filter(period__year=2026, state=State.SUBMITTED).count()
+    assert after == submitted_before - 2
     page.get_by_role("navigation").get_by_role("link", name="Báo cáo").click()
     shot(page, "bang-tong-hop")
     with page.expect_download() as download:
@@ -203,14 +255,66 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
         page.get_by_role("link", name="Tải mẫu nhập liệu Excel").click()
     workbook = tmp_path / "mau.xlsx"
     download.value.save_as(workbook)
+    # Filled in offline: one answer of a xã that can still be changed.
+    sheet_book = openpyxl.load_workbook(workbook)
+    sheet = sheet_book["Xã"]
+    codes = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    saved = {
+        a.commune.code: a
+        for a in Assessment.objects.filter(period__name="Năm 2025", commune__code__in=codes)
+    }
+    editable = [
+        n
+        for n, code in enumerate(codes, 2)
+        if code not in saved or saved[code].state in (State.DRAFT, State.RETURNED)
+    ]
+    assert editable, "the demo district has no xã left to enter"
+    row, code = editable[0], codes[editable[0] - 2]
+    version = saved[code].version if code in saved else 0
+    cell = sheet.cell(row=row, column=3)
+    cell.value = "Không" if cell.value == "Có" else "Có"
+    sheet_book.save(workbook)
     page.get_by_role("link", name="Nhập từ tệp Excel").click()
     page.locator('input[type="file"]').set_input_files(str(workbook))
     shot(page, "excel-nhap")
+    page.get_by_role("button", name="Kiểm tra tệp").click()
+    expect(page.get_by_role("button", name="Lưu các thay đổi này")).to_be_visible()
+    shot(page, "excel-xem-truoc")
+    page.get_by_role("button", name="Lưu các thay đổi này").click()
+    expect(page.get_by_role("heading", name="Đánh giá")).to_be_visible()
+    saved_now = Assessment.objects.get(period__name="Năm 2025", commune__code=code)
+    assert saved_now.version > version
     log_out(page)
 
-    # --- Province administrator: the checklist, a period, a draft set, commune groups.
+    # --- Province administrator: the checklist, accounts, reviewers, progress, a period, a draft
+    # set, commune groups.
     log_in(page, live_server, "tinh-admin", PASSWORD)
     shot(page, "thiet-lap")
+    page.get_by_role("navigation").get_by_role("link", name="Tài khoản").click()
+    shot(page, "tai-khoan")
+    page.get_by_role("link", name="Tạo tài khoản").click()
+    account = page.locator("form")
+    account.locator('[name="username"]').fill("xa-locbinh-2")
+    account.locator('[name="first_name"]').fill("Nguyễn Văn An")
+    account.locator('[name="email"]').fill("an.nv@example.vn")
+    account.locator('[name="role"]').select_option(label="Cán bộ xã")
+    account.locator('[name="commune"]').select_option(label=commune.label)
+    account.locator('[name="password1"]').fill("mat-khau-cap-2026")
+    account.locator('[name="password2"]').fill("mat-khau-cap-2026")
+    shot(page, "tai-khoan-moi", full_page=True)
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator("tr", has_text="xa-locbinh-2")).to_be_visible()
+    page.get_by_role("navigation").get_by_role("link", name="Cán bộ thẩm định").click()
+    page.get_by_label("Cán bộ thẩm định").select_option(label="tinh-thamdinh")
+    page.get_by_label("Toàn tỉnh").check()
+    shot(page, "phan-cong")
+    page.get_by_role("button", name="Lưu phân công").click()
+    expect(page.locator("tr", has_text="tinh-thamdinh")).to_contain_text("toàn tỉnh")
+    page.get_by_role("navigation").get_by_role("link", name="Đánh giá", exact=True).click()
+    page.get_by_test_id("filters").get_by_label("Tình trạng").select_option(label="Chưa bắt đầu")
+    page.get_by_test_id("filters").get_by_role("button", name="Xem").click()
+    expect(page.get_by_test_id("row-count")).to_be_visible()
+    shot(page, "theo-doi")
     page.get_by_role("navigation").get_by_role("link", name="Kỳ đánh giá").click()
     page.locator('input[name="name"]').fill("Năm 2027")
     page.locator('input[name="year"]').fill("2027")
@@ -242,7 +346,26 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     shot(page, "nhom-xa", focus=page.get_by_text("Nhóm xã theo").first)
     log_out(page)
 
-    # --- Read-only viewer: the dashboard and a commune's scorecard.
+    # --- Read-only viewer: the dashboard, a scorecard, an assessment read but not changed.
     log_in(page, live_server, "xem-tinh", PASSWORD)
+    # The administrator has just opened 2027, which has no results yet: choose 2026.
+    page.get_by_label("Kỳ đánh giá").select_option(label="Năm 2026")
+    page.get_by_role("button", name="Xem", exact=True).click()
+    expect(page.get_by_test_id("gaps").get_by_role("link").first).to_be_visible()
     shot(page, "nguoi-xem")
+    with page.expect_download() as download:
+        page.get_by_test_id("export").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.get_by_test_id("gaps").get_by_role("link").first.click()
+    expect(page.get_by_test_id("scorecard")).to_be_visible()
+    shot(page, "phieu-ket-qua")
+    page.get_by_role("navigation").get_by_role("link", name="Đánh giá", exact=True).click()
+    page.get_by_test_id("filters").get_by_label("Kỳ đánh giá").select_option(label="Năm 2026")
+    page.get_by_test_id("filters").get_by_role("button", name="Xem").click()
+    shot(page, "xem-ho-so")
+    page.locator("tr", has_text=commune.name).get_by_role("link", name="Mở").click()
+    expect(page.get_by_role("heading", name=commune.label)).to_be_visible()
+    expect(page.get_by_role("link", name=evidence.name).first).to_be_visible()
+    for action in ("Duyệt", "Trả lại với lý do này", "Gửi tỉnh thẩm định", "Lưu chỉ tiêu 7.1"):
+        expect(page.get_by_role("button", name=action, exact=True)).to_have_count(0)
     shot.all_seen()
