@@ -148,6 +148,13 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     page.get_by_role("button", name="Đổi mật khẩu").click()
     expect(page).to_have_url(f"{live_server.url}/mat-khau/da-doi/")
 
+    page.get_by_role("navigation").get_by_role("link", name="Đơn vị").click()
+    expect(page.get_by_role("heading", name=commune.label)).to_be_visible()  # their own xã
+    page.get_by_label("Tên").fill("Thôn Nà Mới")
+    villages = page.get_by_role("heading", name="Thôn, bản")
+    shot(page, "danh-sach-thon", focus=villages)
+    page.get_by_role("button", name="Thêm thôn").click()
+    expect(page.get_by_role("cell", name="Thôn Nà Mới")).to_be_visible()
     page.get_by_role("navigation").get_by_role("link", name="Đánh giá", exact=True).click()
     shot(page, "danh-sach-xa")
     page.locator("tr", has_text=commune.name).get_by_role("button", name="Bắt đầu").click()
