@@ -757,14 +757,14 @@ def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResp
         # and the save see the same row, and nobody saves in between.
         with transaction.atomic():
             assessment = get_object_or_404(
-                services.for_entry(Assessment.objects.for_user(request.user)), pk=pk
+                services.for_entry(Assessment.objects.in_scope_of(request.user)), pk=pk
             )
             if not workflow.takes_part_in(request.user, assessment, Action.ENTER):
                 raise PermissionDenied
             found = services.indicator_of(assessment.criteria_set, indicator_pk)
             if found is None:
                 raise Http404
-            indicator, indicator_count = found
+            assessment.criteria_set, indicator, indicator_count = found
             villages = []
             if services.needs_villages(indicator):
                 villages = list(assessment.commune.villages.filter(is_active=True))

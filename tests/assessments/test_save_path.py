@@ -172,3 +172,43 @@ def test_history_rows_read_back_as_bulk_create_writes_them(district_officer, ass
     # SQL NULL for None, as bulk_create stores it: the history's "was empty" queries find it
     assert Change.objects.filter(source="form", old__isnull=True).count() == 25
     assert Decimal(Change.objects.filter(source="form", new__value="80.00").first().new["value"])
+
+
+def test_rows_updated_through_the_cursor_read_back_as_update_writes_them(
+    district_officer, assessment
+):
+    criteria_set = assessment.criteria_set
+    first, second = (
+        services.save_entry(
+            user=district_officer,
+            assessment=assessment,
+            indicator=indicator(criteria_set, code),
+            entry=services.Entry(inputs={"conditions": {}}),
+            seen_version=None,
+        )
+        for code in ("8.1", "8.4")
+    )
+    at = timezone.make_aware(datetime.datetime(2026, 3, 4, 5, 6, 7, 890123))
+    values = {
+        "inputs": {"conditions": {"1": "90.5", "2": True, "3": None}, "villages": {"7": {}}},
+        "override_met": False,
+        "override_reason": "Ghi chú có dấu: xác minh tại thực địa",
+        "note": "",
+        "computed_met": None,
+        "is_met": False,
+        "updated_by": district_officer,
+        "updated_at": at,
+    }
+    services._update_rows(IndicatorResult, [first.pk], values)
+    IndicatorResult.objects.filter(pk=second.pk).update_checked_rows(**values)
+    columns = [*values, "no_evidence_explanation"]
+    written, expected = (
+        IndicatorResult.objects.filter(pk=pk).values(*columns).get() for pk in (first.pk, second.pk)
+    )
+    assert written == expected
+    assert written["updated_at"] == at and written["computed_met"] is None
+    # the version raised by one in SQL, with the other values
+    version = Assessment.objects.get(pk=assessment.pk).version
+    services._update_rows(Assessment, [assessment.pk], {"all_met": False}, plus_one="version")
+    stored = Assessment.objects.get(pk=assessment.pk)
+    assert (stored.version, stored.all_met) == (version + 1, False)
