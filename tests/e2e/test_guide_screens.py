@@ -241,7 +241,7 @@ def test_the_guide_walks_every_role_through_its_tasks(page, live_server, demo, t
     expect(to_approve).to_have_count(2)
     shot(page, "duyet-nhieu-xac-nhan")
     submitted_before = Assessment.objects.filter(period__year=2026, state=State.SUBMITTED).count()
-    page.get_by_role("button", name="Duyệt các hồ sơ đã chọn").click()
+    page.get_by_role("button", name="Duyệt các hồ sơ đã đánh dấu", exact=True).click()
     expect(page.get_by_role("heading", name="Đánh giá")).to_be_visible()
     after = Assessment.objects.filter(period__year=2026, state=State.SUBMITTED).count()
     assert after == submitted_before - 2
