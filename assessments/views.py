@@ -750,6 +750,14 @@ def _way_back(request: HttpRequest, assessment: Assessment) -> dict:
     }
 
 
+def _back_to_assessment(request: HttpRequest, pk: int, anchor: str = "") -> HttpResponse:
+    """Back to the assessment page after a save or a step, keeping the worklist it was opened
+    from (the `next` every form of the page posts with, checked as _way_back checks it)."""
+    chosen = worklist.local_worklist_url(request.GET.get("next"))
+    query = f"?{urlencode({'next': chosen})}" if chosen else ""
+    return redirect(f"{reverse('assessments:assessment', args=[pk])}{query}{anchor}")
+
+
 @require_POST
 def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
     try:
@@ -813,11 +821,9 @@ def indicator_save(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResp
         return assessment_page(request, pk, bound=form, conflict=conflict, status=409)
     except (services.WorkflowError, AssessmentLocked) as error:
         messages.error(request, str(error))
-        return redirect("assessments:assessment", pk=pk)
+        return _back_to_assessment(request, pk)
     messages.success(request, _("Indicator %(code)s was saved.") % {"code": indicator.code})
-    page = reverse("assessments:assessment", args=[pk])
-    back = _way_back(request, assessment)["next_query"]
-    return redirect(f"{page}{back}#indicator-{indicator.code}")
+    return _back_to_assessment(request, pk, f"#indicator-{indicator.code}")
 
 
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
@@ -854,7 +860,7 @@ def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The evidence was removed; it stays in the history."))
-    return redirect("assessments:assessment", pk=assessment_pk)
+    return _back_to_assessment(request, assessment_pk)
 
 
 def _workflow_step(
@@ -871,7 +877,7 @@ def _workflow_step(
         messages.error(request, str(error))
     else:
         messages.success(request, success)
-    return redirect("assessments:assessment", pk=pk)
+    return _back_to_assessment(request, pk)
 
 
 @require_POST
@@ -912,7 +918,7 @@ def _reason_step(request: HttpRequest, pk: int, action: str, step, success: str)
             raise PermissionDenied
         for error in form.errors.get("reason", []):
             messages.error(request, error)
-        return redirect("assessments:assessment", pk=pk)
+        return _back_to_assessment(request, pk)
     return _workflow_step(request, pk, action, step, success, reason=form.cleaned_data["reason"])
 
 
@@ -974,7 +980,7 @@ def assessment_return(request: HttpRequest, pk: int) -> HttpResponse:
             label = form.fields[name].label if name in form.fields else ""
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else error)
-        return redirect("assessments:assessment", pk=pk)
+        return _back_to_assessment(request, pk)
     return _workflow_step(
         request,
         pk,
@@ -1022,7 +1028,7 @@ def assessment_copy_previous(request: HttpRequest, pk: int) -> HttpResponse:
             _("%(n)s indicators were filled in from the previous period. Check them.")
             % {"n": copied},
         )
-    return redirect("assessments:assessment", pk=pk)
+    return _back_to_assessment(request, pk)
 
 
 def approve_selected(request: HttpRequest) -> HttpResponse:

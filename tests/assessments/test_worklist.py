@@ -5,6 +5,7 @@ and never leads off the site; bulk approval from ticked rows."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -387,3 +388,54 @@ def test_a_reviewers_filtered_worklist_does_not_grow_with_communes(
     # return reasons, the reviewer's communes, the user's province (the menu)
     assert count(client, WORKLIST, query) == few <= 13
     assert count(client, WORKLIST, {**query, "page": 2}) == few
+
+
+def test_every_form_on_the_assessment_page_carries_the_way_back(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    back = f"{WORKLIST}?state=draft&sort=-commune"
+    complete(assessment, district_officer)
+
+    page = client.get(reverse("assessments:assessment", args=[assessment.pk]), {"next": back})
+
+    actions = re.findall(r'<form method="post"[^>]* action="([^"]+)"', page.content.decode())
+    own = [a for a in actions if a.startswith("/danh-gia/")]
+    assert len(own) >= 6  # submit, copy, four indicator saves
+    carried = urlencode({"next": back}).replace("&", "&amp;")
+    assert [a for a in own if carried not in a] == []
+
+
+def test_each_workflow_step_returns_to_the_page_with_the_way_back(
+    client, district_officer, user, assessment
+):
+    back = f"{WORKLIST}?state=submitted"
+    page = reverse("assessments:assessment", args=[assessment.pk])
+    expected = f"{page}?{urlencode({'next': back})}"
+
+    def step(who, name, **data):
+        client.force_login(who)
+        url = reverse(f"assessments:{name}", args=[assessment.pk])
+        response = client.post(f"{url}?{urlencode({'next': back})}", data)
+        assert response.status_code == 302, name
+        assert response["Location"] == expected, name
+
+    step(district_officer, "copy_previous")  # nothing to copy: a message, and back
+    complete(assessment, district_officer)
+    step(district_officer, "submit")
+    step(user, "return", reason="Bổ sung biên bản")
+    step(district_officer, "submit")
+    step(user, "approve")
+    step(user, "reopen", reason="Sửa số liệu 8.4")
+    step(user, "reopen", reason="")  # refused (no reason): still back with the way back
+    assessment.refresh_from_db()
+    assert assessment.state == State.RETURNED  # the steps were taken, not only redirected
+
+
+def test_a_hostile_way_back_on_a_workflow_step_is_dropped(client, district_officer, assessment):
+    client.force_login(district_officer)
+    url = reverse("assessments:submit", args=[assessment.pk])
+
+    response = client.post(f"{url}?{urlencode({'next': 'https://evil.example/'})}")
+
+    assert response["Location"] == reverse("assessments:assessment", args=[assessment.pk])
