@@ -548,7 +548,7 @@ def period_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     period = get_object_or_404(AssessmentPeriod.objects.for_user(request.user), pk=pk)
     period.is_open = not period.is_open
     with transaction.atomic():
-        period.save(update_fields=["is_open"])
+        period.save(update_fields=["is_open", "updated_at"])  # updated_at: the report stamp
         action = audit.Action.PERIOD_OPEN if period.is_open else audit.Action.PERIOD_CLOSE
         audit.record(request, action, period)
     text = (

@@ -100,3 +100,29 @@ def test_changing_a_periods_reference_date_shows_on_the_next_load(client, user, 
 
     assert _comparable(after) != _comparable(before)
     assert _comparable(after) == _comparable(rebuilt)
+
+
+def test_closing_one_period_and_opening_another_shows_on_the_next_load(
+    client, user, manager, hand_built
+):
+    """The year-end routine: close last year's period, open this year's. The number of open
+    periods is back where it was; the dashboards must still show the change."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    p2024, p2025 = hand_built["p2024"], hand_built["p2025"]
+    p2025.is_open = False
+    p2025.save()
+    client.force_login(user)
+    load(client, p2025)
+    admin = Client()
+    admin.force_login(manager)
+    for period in (p2024, p2025):
+        toggle = reverse("assessments:period_toggle", args=[period.pk])
+        assert admin.post(toggle).status_code == 302
+
+    after, _ = load(client, p2025)
+    cache.clear()
+    rebuilt, _ = load(client, p2025)
+
+    assert _comparable(after) == _comparable(rebuilt)
