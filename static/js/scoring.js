@@ -11,6 +11,7 @@
   "use strict";
 
   var SECTION_FORMS = "form[data-section-form]";
+  var leavingWith = null;  // the section form being posted the plain way, if any
 
   function reveal(root) {
     root.querySelectorAll("[data-js-only]").forEach(function (element) {
@@ -130,7 +131,7 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = section && doc.getElementById(section.id);
         if (!fresh) {  // not the assessment page (logged out, an error): post it the plain way
-          form.removeAttribute("data-dirty");  // being posted: leaving the page loses nothing of it
+          leavingWith = form;  // being posted: leaving the page loses nothing of it
           HTMLFormElement.prototype.submit.call(form);
           return false;
         }
@@ -193,7 +194,7 @@
     var form = event.target;
     if (!form.matches(SECTION_FORMS)) { return; }
     if (typeof window.fetch !== "function") {  // posted the plain way: its changes go with it
-      form.removeAttribute("data-dirty");
+      leavingWith = form;
       return;
     }
     event.preventDefault();
@@ -201,8 +202,16 @@
   });
   // Leaving the page (a link, the submit button, closing the tab) while an indicator has
   // changes not saved: the browser asks first, in its own words.
+  // The form being posted the plain way does not count (its changes go with it); it keeps its
+  // mark, so that if the user chooses to stay, it is still shown as not saved.
   window.addEventListener("beforeunload", function (event) {
-    if (!document.querySelector(SECTION_FORMS + "[data-dirty]")) { return; }
+    var posting = leavingWith;
+    leavingWith = null;
+    var unsaved = Array.prototype.some.call(
+      document.querySelectorAll(SECTION_FORMS + "[data-dirty]"),
+      function (form) { return form !== posting; }
+    );
+    if (!unsaved) { return; }
     event.preventDefault();
     event.returnValue = "";  // what older browsers need to ask
   });

@@ -57,3 +57,41 @@ def test_leaving_after_saving_does_not_ask(page, live_server, demo):  # noqa: F8
 
     assert asked == []
     assert "/danh-gia/" in page.url or page.url.rstrip("/").endswith("danh-gia")
+
+
+def test_downloading_evidence_does_not_ask(page, live_server, demo, tmp_path):  # noqa: F811
+    pdf = tmp_path / "bien-ban.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    open_scoring_page(page, live_server, demo)
+    form = page.get_by_test_id("form-8.1")
+    form.locator('input[type="file"]').set_input_files(str(pdf))
+    save(page, "8.1")
+    page.get_by_test_id("form-8.4").locator('input[type="radio"][value="yes"]').first.check()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="bien-ban.pdf").click()
+
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert asked == []  # the page stays: nothing to warn about
+
+
+def test_without_fetch_a_form_posted_the_plain_way_keeps_its_mark_if_the_user_stays(
+    page,
+    live_server,
+    demo,  # noqa: F811
+):
+    page.add_init_script("delete window.fetch")  # an old browser: each save reloads the page
+    open_scoring_page(page, live_server, demo)
+    first = page.get_by_test_id("form-8.1")
+    first.locator('input[type="radio"][value="yes"]').first.check()
+    page.get_by_test_id("form-8.4").locator('input[type="radio"][value="yes"]').first.check()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+
+    page.get_by_role("button", name="Lưu chỉ tiêu 8.1").click()  # 8.4 unsaved: asks; "stay"
+    page.wait_for_timeout(500)
+
+    assert asked == ["beforeunload"]
+    assert first.get_attribute("data-dirty") is not None  # 8.1 was not posted: still marked
