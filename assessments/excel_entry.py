@@ -431,14 +431,31 @@ class _Planner:
             )
             return {}
         by_key = {c.key: c for c in columns}
-        found = {}
+        found: dict[int, Column] = {}
+        seen: dict[str, int] = {}  # key (or VERSION) → index of the first column holding it
         for index, text in enumerate(header[len(fixed) :], start=len(fixed)):
             if not text:
                 continue
-            if text == VERSION:
-                self.version_index[sheet] = index
+            key = VERSION if text == VERSION else text.split(":", 1)[0].strip()
+            if key in seen:  # two columns for one answer: which one is meant is unknown
+                self.error(
+                    sheet,
+                    1,
+                    get_column_letter(index + 1),
+                    _(
+                        "the column «%(name)s» appears twice (columns %(first)s and %(again)s): "
+                        "keep one of them."
+                    )
+                    % {
+                        "name": text,
+                        "first": get_column_letter(seen[key] + 1),
+                        "again": get_column_letter(index + 1),
+                    },
+                )
                 continue
-            key = text.split(":", 1)[0].strip()
+            if key == VERSION:
+                seen[key] = self.version_index[sheet] = index
+                continue
             if key not in by_key:
                 self.error(
                     sheet,
@@ -447,7 +464,21 @@ class _Planner:
                     _("the column «%(name)s» is not part of this template.") % {"name": text},
                 )
                 continue
+            seen[key] = index
             found[index] = by_key[key]
+        # A column deleted (or renamed) would leave its answers unread while the rest is saved.
+        for position, column in enumerate(columns, start=len(fixed) + 1):
+            if column.key not in seen:
+                self.error(
+                    sheet,
+                    1,
+                    None,
+                    _(
+                        "the column «%(name)s» (column %(letter)s of the template) is missing: "
+                        "put it back as it was downloaded, or download the template again."
+                    )
+                    % {"name": column.header, "letter": get_column_letter(position)},
+                )
         if sheet not in self.version_index:
             self.error(
                 sheet,

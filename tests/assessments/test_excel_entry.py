@@ -502,3 +502,93 @@ def test_template_checks_shares_while_typing(client, district_officer, full_entr
     shares = [dv for dv in xa.data_validations.dataValidation if dv.type == "decimal"]
     assert [(dv.operator, dv.formula1, dv.formula2) for dv in shares] == [("between", "0", "100")]
     assert f"{letter}2" in shares[0].sqref
+
+
+# ---------------------------------------------------------------- the template's columns
+
+
+def header_of(content: bytes, sheet: str, key: str) -> tuple[str, str]:
+    """(header text, letter) of a template column, as downloaded."""
+    ws = load_workbook(io.BytesIO(content))[sheet]
+    index = column(ws, key)
+    return str(ws.cell(1, index).value), ws.cell(1, index).column_letter
+
+
+@pytest.mark.parametrize(
+    ("sheet", "key"), [("Xã", "8.1/4"), ("Xã", "8.1/ghi chú"), ("Thôn", "8.2/2")]
+)
+def test_a_deleted_column_is_an_error_naming_it_and_nothing_is_saved(
+    client, district_officer, scored, villages, sheet, key
+):
+    # A UX walkthrough: a file with an indicator column deleted was taken as "nothing new",
+    # with that column's answers silently not read.
+    client.force_login(district_officer)
+    content = template(client, scored)
+    header, letter = header_of(content, sheet, key)
+
+    def delete(wb):
+        ws = wb[sheet]
+        ws.delete_cols(column(ws, key))
+        if sheet == "Xã":  # a change elsewhere in the row, which must not be saved either
+            ws.cell(2, column(ws, "8.3/1")).value = "Có"
+
+    before = list(IndicatorResult.objects.values_list("inputs", "note"))
+    response = upload(client, scored, edit(content, delete))
+
+    assert response.status_code == 200
+    assert response.context["plan"] is None
+    message = errors(response)
+    assert f"Trang tính «{sheet}», dòng 1" in message
+    assert f"thiếu cột «{header}»" in message
+    assert f"cột {letter} của mẫu" in message
+    assert 'data-testid="no-changes"' not in response.content.decode()
+    assert 'name="workbook"' in response.content.decode()  # the form, to upload again
+    assert list(IndicatorResult.objects.values_list("inputs", "note")) == before
+    assert client.session.get("excel_entry") is None
+
+
+def test_a_duplicated_column_is_an_error_naming_both_places(client, district_officer, scored):
+    client.force_login(district_officer)
+    content = template(client, scored)
+    header, letter = header_of(content, "Xã", "8.1/4")
+
+    def duplicate(wb):
+        ws = wb["Xã"]
+        ws.cell(1, column(ws, "8.3/1")).value = header  # 8.3/1 renamed as 8.1/4
+
+    response = upload(client, scored, edit(content, duplicate))
+
+    message = errors(response)
+    assert f"cột «{header}» có hai lần" in message
+    assert letter in message
+    assert "thiếu cột «8.3/1" in message
+    assert response.context["plan"] is None
+
+
+def test_a_renamed_column_is_unknown_and_the_template_column_missing(
+    client, district_officer, scored
+):
+    client.force_login(district_officer)
+    content = template(client, scored)
+    header, letter = header_of(content, "Xã", "8.1/4")
+
+    def rename(wb):
+        wb["Xã"][f"{letter}1"].value = "Thời gian mở cửa"
+
+    response = upload(client, scored, edit(content, rename))
+
+    message = errors(response)
+    assert "cột «Thời gian mở cửa» không thuộc mẫu này" in message
+    assert f"thiếu cột «{header}» (cột {letter} của mẫu)" in message
+
+
+def test_the_no_changes_page_offers_the_upload_again_and_the_way_back(
+    client, district_officer, scored
+):
+    client.force_login(district_officer)
+
+    page = upload(client, scored, template(client, scored)).content.decode()
+
+    assert 'data-testid="no-changes"' in page
+    assert 'name="workbook"' in page
+    assert reverse("assessments:worklist") in page.split('data-testid="no-changes"')[1]
