@@ -34,7 +34,14 @@ from .services import Entry
 from .unit_import import UnitFileInvalid
 from .unit_lists import check_list_upload
 from .workflow import may_change_role_and_unit
-from .worklist import NOT_STARTED, WAITING, default_period, filter_by_state, local_worklist_url
+from .worklist import (
+    NOT_STARTED,
+    WAITING,
+    default_period,
+    filter_by_state,
+    local_worklist_url,
+    periods_of,
+)
 
 CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 # The longest note, reason or explanation a person may write (the Excel upload says the same).
@@ -860,6 +867,9 @@ WORKLIST_FLAGS = {
 NO_GROUP = "none"
 
 
+NOT_IN_THE_LIST = _("“%(value)s” is not in the list.")
+
+
 class WorklistForm(forms.Form):
     """Every choice of a worklist, read from the query string: period and set, filters, search,
     sorting and page. A value that is not understood is named on the page and left out."""
@@ -900,18 +910,41 @@ class WorklistForm(forms.Form):
     FILTERS = ("state", "district", "group", "q", *FLAGS)
 
     def __init__(self, data, *, user: User, periods: list[AssessmentPeriod], **kwargs):
+        # The period and set are always the ones the list shows, and the boxes say so: a missing
+        # one is filled in, one that is not understood is named (clean()) and replaced, and a
+        # set of another period (the form sends the set shown with the period just chosen) is
+        # quietly replaced by the chosen period's own.
+        data = data.copy() if data is not None else {}
         super().__init__(data, **kwargs)
+        for name in self.CHOICES:
+            if isinstance(self.fields[name], forms.ChoiceField):
+                self.fields[name].error_messages["invalid_choice"] = NOT_IN_THE_LIST
+        self.not_understood: dict[str, str] = {}
+        periods = periods_of(user, periods)
         self.fields["period"].choices = [(str(p.pk), p.name) for p in periods]
         chosen = self.data.get("period")
         self.period = next((p for p in periods if str(p.pk) == chosen), None) or default_period(
             user, periods
         )
+        if chosen and (self.period is None or chosen != str(self.period.pk)):
+            self.not_understood["period"] = chosen
         sets = list(self.period.criteria_sets.all()) if self.period else []
         self.fields["set"].choices = [(str(s.pk), s.name) for s in sets]
         chosen = self.data.get("set")
         self.criteria_set = next((s for s in sets if str(s.pk) == chosen), None) or (
             sets[0] if sets else None
         )
+        sets_elsewhere = {str(s.pk) for p in periods for s in p.criteria_sets.all()}
+        if chosen and chosen not in sets_elsewhere:
+            self.not_understood["set"] = chosen
+        if self.period:
+            self.data["period"] = str(self.period.pk)
+        if self.criteria_set:
+            self.data["set"] = str(self.criteria_set.pk)
+        if self.period and not self.period.has_districts:  # nothing goes to a district
+            self.fields["state"].choices = [
+                c for c in WORKLIST_STATES if c[0] != State.DISTRICT_REVIEW
+            ]
         self.districts = []
         if self.period and self.period.has_districts and user.is_province_level:
             self.districts = list(
@@ -933,6 +966,19 @@ class WorklistForm(forms.Form):
             ]
         else:
             del self.fields["group"]
+
+    def clean(self):
+        data = super().clean()
+        for name, value in self.not_understood.items():
+            self.add_error(
+                name,
+                forms.ValidationError(
+                    self.fields[name].error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": value},
+                ),
+            )
+        return data
 
     @property
     def chosen_district(self) -> District | None:

@@ -46,9 +46,10 @@ STATE_ORDER = {
 NOT_STARTED_ORDER = 2
 
 
-def default_period(user: User, periods: list[AssessmentPeriod]) -> AssessmentPeriod | None:
-    """The period a user works in unless they choose: the newest open one that scores their
-    units (a district's officer works in periods with districts), else the newest such one."""
+def periods_of(user: User, periods: list[AssessmentPeriod]) -> list[AssessmentPeriod]:
+    """The periods that score the user's units: a commune officer's, those in which their xã
+    is in force; a district's officer's, those with districts (none after 01/07/2025); anyone
+    else's, all. All of them if none does (nothing is hidden from a user with no such period)."""
 
     def scores_mine(period: AssessmentPeriod) -> bool:
         if user.commune_id:
@@ -61,7 +62,13 @@ def default_period(user: User, periods: list[AssessmentPeriod]) -> AssessmentPer
             return period.has_districts
         return True
 
-    mine = [p for p in periods if scores_mine(p)] or periods
+    return [p for p in periods if scores_mine(p)] or periods
+
+
+def default_period(user: User, periods: list[AssessmentPeriod]) -> AssessmentPeriod | None:
+    """The period a user works in unless they choose: the newest open one that scores their
+    units, else the newest such one."""
+    mine = periods_of(user, periods)
     return next((p for p in mine if p.is_open), None) or (mine[0] if mine else None)
 
 

@@ -439,3 +439,74 @@ def test_a_hostile_way_back_on_a_workflow_step_is_dropped(client, district_offic
     response = client.post(f"{url}?{urlencode({'next': 'https://evil.example/'})}")
 
     assert response["Location"] == reverse("assessments:assessment", args=[assessment.pk])
+
+
+# ---------------------------------------------------------------- the period shown is the one used
+
+
+@pytest.fixture
+def period_2026(province, grouped_set):
+    return make_period(
+        province,
+        [grouped_set],
+        name="Năm 2026",
+        year=2026,
+        reference_date=datetime.date(2026, 3, 1),
+    )
+
+
+def selected(response, name) -> str:
+    """The value the page's select `name` shows as chosen."""
+    html = response.content.decode()
+    select = re.search(rf'<select name="{name}"[^>]*>.*?</select>', html, re.S).group(0)
+    chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select)
+    return chosen.group(1) if chosen else ""  # none marked: the browser shows the first
+
+
+def test_a_district_officer_is_offered_only_periods_with_districts_and_sees_the_one_used(
+    client, district_officer, district, period, period_2026
+):
+    client.force_login(district_officer)
+
+    page = client.get(WORKLIST)
+
+    assert page.context["form"].period == period
+    assert selected(page, "period") == str(period.pk)  # the box shows the period listed
+    assert f'value="{period_2026.pk}"' not in page.content.decode()  # no district in 2026
+    assert "Xã Tú Mịch" in names(page)
+
+
+def test_changing_the_period_takes_its_own_set_without_an_error(
+    client, manager, district, period, period_2026, ntm_set, grouped_set
+):
+    client.force_login(manager)
+
+    # the filter form posts the period just chosen with the set the page showed for the other
+    page = client.get(WORKLIST, {"period": period_2026.pk, "set": ntm_set.pk, "state": ""})
+
+    assert page.context["form"].criteria_set == grouped_set
+    assert selected(page, "set") == str(grouped_set.pk)
+    assert "không hợp lệ" not in page.content.decode()
+
+
+def test_a_period_or_set_that_is_not_understood_is_named_in_plain_words(
+    client, manager, district, period, ntm_set
+):
+    client.force_login(manager)
+
+    page = client.get(WORKLIST, {"period": period.pk, "set": "987654"})
+
+    assert "«987654» không có trong danh sách." in page.content.decode()
+    assert selected(page, "set") == str(ntm_set.pk)  # the box shows the set the list uses
+    assert "Xã Tú Mịch" in names(page)
+
+
+def test_a_period_without_districts_offers_no_district_step_to_filter_by(
+    client, manager, period_2026
+):
+    client.force_login(manager)
+
+    page = client.get(WORKLIST, {"period": period_2026.pk})
+
+    assert 'value="district_review"' not in page.content.decode()
+    assert 'value="submitted"' in page.content.decode()
