@@ -469,6 +469,13 @@ class IndicatorEntryForm(forms.Form):
             return _number_field(condition.text, share=is_share(indicator, condition))
         return _answer_field(condition.text, forms.RadioSelect(attrs={"class": "form-check-input"}))
 
+    def unsaved_file_name(self) -> str:
+        """The name of the file posted with this form, "" if none. A bound form is shown again only
+        when nothing was saved (an error, or someone else saved first), and a browser cannot
+        refill a file input: the page names the file so that it is chosen again."""
+        upload = self.files.get(self.add_prefix("file")) if self.is_bound else None
+        return upload.name if upload else ""
+
     def condition_fields(self):
         """(condition, bound field, whether the number is a share) for the commune's conditions."""
         return [

@@ -21,7 +21,7 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def upload(client, assessment, name, content, **extra):
+def upload(client, assessment, name, content, headers=None, **extra):
     postal = indicator(assessment.criteria_set, "8.1")
     prefix = f"i{postal.pk}"
     data = {
@@ -30,7 +30,11 @@ def upload(client, assessment, name, content, **extra):
         f"{prefix}-file": SimpleUploadedFile(name, content),
         **{f"{prefix}-{k}": v for k, v in extra.items()},
     }
-    return client.post(reverse("assessments:indicator_save", args=[assessment.pk, postal.pk]), data)
+    return client.post(
+        reverse("assessments:indicator_save", args=[assessment.pk, postal.pk]),
+        data,
+        headers=headers,
+    )
 
 
 def test_a_pdf_is_stored_under_a_generated_name_and_downloaded_through_the_app(
@@ -249,3 +253,70 @@ def test_an_office_file_of_too_many_parts_is_refused_at_the_file_field(
 
     assert f"chứa hơn {MAX_OFFICE_PARTS} thành phần" in file_field_errors(response, assessment)
     assert not Evidence.objects.exists()
+
+
+def section_of(page: str, code: str) -> str:
+    start = page.index(f'id="indicator-{code}"')
+    return page[start : page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("fetched", [False, True], ids=["plain post", "fetch"])
+def test_a_file_chosen_with_a_form_error_is_named_as_not_saved_next_to_the_file_field(
+    client, district_officer, assessment, fetched
+):
+    # A UX walkthrough: the form came back with its error and an empty file input; the officer
+    # corrected the error, saved, and believed the file attached.
+    client.force_login(district_officer)
+    headers = {"X-Requested-With": "fetch"} if fetched else None
+
+    response = upload(client, assessment, "bien-ban.pdf", PDF, headers, override="met")
+
+    assert response.status_code == 200
+    section = section_of(response.content.decode(), "8.1")
+    assert "Hãy ghi rõ lý do bạn tự xác định kết quả" in section
+    note = section.split('data-testid="unsaved-file-8.1"', 1)[1].split("</div>", 1)[0]
+    assert (
+        "Tệp «bien-ban.pdf» chưa được lưu vì phiếu còn lỗi: hãy chọn lại tệp rồi bấm Lưu." in note
+    )
+    assert "text-danger" in section.split('data-testid="unsaved-file-8.1"', 1)[0][-200:]
+    # next to the file field: after its input, before the document number
+    assert section.index('name="i') < section.index("unsaved-file-8.1")
+    assert section.index('type="file"') < section.index("unsaved-file-8.1")
+    assert section.index("unsaved-file-8.1") < section.index("-doc_number")
+    assert not Evidence.objects.exists()
+
+
+def test_a_refused_file_is_named_too_and_a_page_without_a_post_has_no_such_note(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+
+    refused = upload(client, assessment, "ghi-chu.txt", b"plain text").content.decode()
+    fresh = client.get(reverse("assessments:assessment", args=[assessment.pk])).content.decode()
+
+    assert "Tệp «ghi-chu.txt» chưa được lưu" in section_of(refused, "8.1")
+    assert "unsaved-file" not in fresh
+
+
+def test_a_file_chosen_when_someone_else_saved_first_is_named_as_not_saved(
+    client, district_officer, assessment
+):
+    client.force_login(district_officer)
+    upload(client, assessment, "truoc.pdf", PDF)  # saved: the version moves on
+    stale = assessment.version  # the form's version, from before that save
+
+    postal = indicator(assessment.criteria_set, "8.1")
+    response = client.post(
+        reverse("assessments:indicator_save", args=[assessment.pk, postal.pk]),
+        {
+            f"i{postal.pk}-version": stale,
+            f"i{postal.pk}-c_1": "no",
+            f"i{postal.pk}-file": SimpleUploadedFile("bien-ban.pdf", PDF),
+        },
+    )
+
+    assert response.status_code == 409
+    section = section_of(response.content.decode(), "8.1")
+    assert "Tệp «bien-ban.pdf» chưa được lưu" in section
+    assert "hãy chọn lại tệp rồi bấm Lưu" in section
+    assert Evidence.objects.count() == 1
