@@ -256,3 +256,29 @@ def test_the_national_operator_changes_national_sets(client, operator, national_
     assert national_draft.status == CriteriaSet.Status.ACTIVE
     assert CriteriaSet.objects.get(code=ntm_set.code, version=2).name == "Bộ quốc gia sửa đổi"
     assert not CriteriaSet.objects.exclude(owner_province_code="").exists()
+
+
+def test_a_national_draft_tells_a_province_administrator_what_they_can_do(
+    client, manager, national_draft
+):
+    """The draft's banner said it could be changed "in Administration or by importing a
+    workbook": neither is open to a province administrator, whose way is the province copy."""
+    client.force_login(manager)
+
+    page = client.get(reverse("criteria:set_detail", args=[national_draft.pk])).content.decode()
+
+    assert "trong trang Quản trị" not in page
+    assert "Sao chép thành bộ tiêu chí riêng của tỉnh" in page  # the button the banner names
+    assert "bấm «Sao chép thành bộ tiêu chí riêng của tỉnh»" in page
+
+
+def test_a_provinces_own_draft_tells_its_administrator_to_complete_it_on_the_page(
+    client, manager, national_draft
+):
+    own = province_copy(national_draft, manager)
+    client.force_login(manager)
+
+    page = client.get(reverse("criteria:set_detail", args=[own.pk])).content.decode()
+
+    assert "trong trang Quản trị" not in page
+    assert "ngay trên trang này" in page
