@@ -40,3 +40,33 @@ def log_in(page, live_server, username: str, password: str = "pw-for-tests-1") -
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
+
+
+class Dialogs(list):
+    """Every dialog the page opened, by type. A confirm is answered with `accept_confirm` (yes,
+    unless a test says otherwise); leaving a page with unsaved changes is answered "stay", as
+    Playwright answers every dialog when nobody listens."""
+
+    accept_confirm = True
+
+
+@pytest.fixture
+def dialogs(page) -> Dialogs:
+    seen = Dialogs()
+
+    def answer(dialog):
+        seen.append(dialog.type)
+        if dialog.type == "confirm" and seen.accept_confirm:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", answer)
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _answer_dialogs(request):
+    """Every browser test answers the dialogs as a user would (see Dialogs)."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("dialogs")

@@ -24,18 +24,17 @@ def open_scoring_page(page, live_server, commune):
     expect(page.get_by_role("heading", name=commune.label)).to_be_visible()
 
 
-def test_leaving_with_changes_not_saved_asks_first_and_stays_when_told(page, live_server, demo):  # noqa: F811
+def test_leaving_with_changes_not_saved_asks_first_and_stays_when_told(
+    page,
+    live_server,
+    demo,  # noqa: F811
+    dialogs,
+):
     open_scoring_page(page, live_server, demo)
     url = page.url
     form = page.get_by_test_id("form-8.1")
     form.locator('input[type="radio"][value="yes"]').first.check()
-    asked = []
-
-    def dismiss(dialog):
-        asked.append(dialog.type)
-        dialog.dismiss()  # "stay on this page"
-
-    page.on("dialog", dismiss)
+    asked = dialogs  # "leave the page?" is answered "stay"
     worklist_link(page).click()
     page.wait_for_timeout(500)
 
@@ -44,13 +43,12 @@ def test_leaving_with_changes_not_saved_asks_first_and_stays_when_told(page, liv
     expect(form.locator('input[type="radio"][value="yes"]').first).to_be_checked()
 
 
-def test_leaving_after_saving_does_not_ask(page, live_server, demo):  # noqa: F811
+def test_leaving_after_saving_does_not_ask(page, live_server, demo, dialogs):  # noqa: F811
     open_scoring_page(page, live_server, demo)
     form = page.get_by_test_id("form-8.1")
     form.locator('input[type="radio"][value="yes"]').first.check()
     save(page, "8.1")
-    asked = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    asked = dialogs
 
     worklist_link(page).click()
     expect(page.locator("tr", has_text=demo.name)).to_be_visible()
@@ -59,7 +57,7 @@ def test_leaving_after_saving_does_not_ask(page, live_server, demo):  # noqa: F8
     assert "/danh-gia/" in page.url or page.url.rstrip("/").endswith("danh-gia")
 
 
-def test_downloading_evidence_does_not_ask(page, live_server, demo, tmp_path):  # noqa: F811
+def test_downloading_evidence_does_not_ask(page, live_server, demo, tmp_path, dialogs):  # noqa: F811
     pdf = tmp_path / "bien-ban.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     open_scoring_page(page, live_server, demo)
@@ -67,8 +65,7 @@ def test_downloading_evidence_does_not_ask(page, live_server, demo, tmp_path):  
     form.locator('input[type="file"]').set_input_files(str(pdf))
     save(page, "8.1")
     page.get_by_test_id("form-8.4").locator('input[type="radio"][value="yes"]').first.check()
-    asked = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    asked = dialogs
 
     with page.expect_download() as download:
         page.get_by_role("link", name="bien-ban.pdf").click()
@@ -81,14 +78,14 @@ def test_without_fetch_a_form_posted_the_plain_way_keeps_its_mark_if_the_user_st
     page,
     live_server,
     demo,  # noqa: F811
+    dialogs,
 ):
     page.add_init_script("delete window.fetch")  # an old browser: each save reloads the page
     open_scoring_page(page, live_server, demo)
     first = page.get_by_test_id("form-8.1")
     first.locator('input[type="radio"][value="yes"]').first.check()
     page.get_by_test_id("form-8.4").locator('input[type="radio"][value="yes"]').first.check()
-    asked = []
-    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    asked = dialogs
 
     page.get_by_role("button", name="Lưu chỉ tiêu 8.1").click()  # 8.4 unsaved: asks; "stay"
     page.wait_for_timeout(500)
