@@ -319,3 +319,120 @@ def _village_decision(indicator, target, villages, inputs, unanswered, failed) -
 
 def _percent(part: int, total: int) -> Decimal:
     return (Decimal(part * 100) / Decimal(total)).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------- what was entered, read-only
+# The reviewer and the scorecard see the answers the decision was made from, in the words and
+# with the targets the decision uses (condition_holds, _missing_groups), never re-decided.
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One entered answer as shown: its label, the answer in words ("Có", "Không", "Chưa nhập",
+    or the number with its unit), whether it holds (None: not entered, or no target) and the
+    target it is compared with ("" where there is none)."""
+
+    label: str
+    shown: str
+    holds: bool | None = None
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class VillageAnswers:
+    name: str
+    answers: list[Answer]
+    met: bool | None  # the village meets its conditions; None: something not entered yet
+    lacking: list[str]  # what it lacks (a condition's text, or its alternatives' group)
+
+
+@dataclass(frozen=True)
+class Entered:
+    answers: list[Answer]  # the indicator's own value, or its commune conditions
+    village_conditions: list[Condition]
+    villages: list[VillageAnswers]
+    village_target: str = ""  # the share of villages that must meet them
+
+    @property
+    def passing(self) -> int:
+        return sum(1 for v in self.villages if v.met)
+
+    @property
+    def not_met(self) -> list[VillageAnswers]:
+        return [v for v in self.villages if v.met is False]
+
+    @property
+    def undecided(self) -> list[VillageAnswers]:
+        return [v for v in self.villages if v.met is None]
+
+
+def _yes_no(value) -> str:
+    if value is None or value == "":
+        return _("Not entered")
+    return _("Yes") if value else _("No")
+
+
+def _with_unit(number: Decimal, unit: str) -> str:
+    return f"{_fmt(number)}{unit}" if unit == "%" else f"{_fmt(number)} {unit}".rstrip()
+
+
+def _condition_answer(indicator: Indicator, condition: Condition, value) -> Answer:
+    held = condition_holds(condition, value, indicator.comparison)
+    if condition.threshold is None:
+        return Answer(condition.text, _yes_no(value), held)
+    unit = "%" if is_share(indicator, condition) else ""
+    number = _number(value)
+    return Answer(
+        condition.text,
+        _with_unit(number, unit) if number is not None else _("Not entered"),
+        held,
+        f"{_comparison_sign(indicator.comparison)} {_with_unit(condition.threshold, unit)}",
+    )
+
+
+def entered(indicator: Indicator, target: Target | None, villages: list, inputs: dict) -> Entered:
+    """What was entered for the indicator, answer by answer, for reading (see decide())."""
+    inputs = inputs or {}
+    value_type = indicator.value_type
+    if value_type == Indicator.ValueType.YES_NO:
+        value = inputs.get("value")
+        held = None if value is None else bool(value)
+        return Entered([Answer(_("Answer"), _yes_no(value), held)], [], [])
+    if value_type in (Indicator.ValueType.NUMBER, Indicator.ValueType.PERCENTAGE):
+        unit = "%" if value_type == Indicator.ValueType.PERCENTAGE else indicator.unit
+        number = _number(inputs.get("value"))
+        threshold = target.threshold if target is not None else None
+        held = None
+        if number is not None and threshold is not None:
+            held = _reaches(number, threshold, indicator.comparison)
+        wanted = ""
+        if threshold is not None:
+            wanted = f"{_comparison_sign(indicator.comparison)} {_with_unit(threshold, unit)}"
+        shown = _with_unit(number, unit) if number is not None else _("Not entered")
+        return Entered([Answer(indicator.content, shown, held, wanted)], [], [])
+    conditions = list(indicator.conditions.all())
+    answers = inputs.get("conditions") or {}
+    commune = [
+        _condition_answer(indicator, c, answers.get(c.code))
+        for c in conditions
+        if c.scope == Condition.Scope.COMMUNE
+    ]
+    in_villages = [c for c in conditions if c.scope == Condition.Scope.VILLAGE]
+    if not in_villages:
+        return Entered(commune, [], [])
+    grid = inputs.get("villages") or {}
+    rows = []
+    for village in villages:
+        row = grid.get(str(village.pk)) or {}
+        unanswered, failed = _missing_groups(in_villages, row, indicator.comparison)
+        rows.append(
+            VillageAnswers(
+                village.name,
+                [_condition_answer(indicator, c, row.get(c.code)) for c in in_villages],
+                False if failed else None if unanswered else True,
+                failed,
+            )
+        )
+    threshold = target.threshold if target and target.threshold is not None else Decimal(100)
+    share = f"{_comparison_sign(indicator.comparison)} {_with_unit(threshold, '%')}"
+    return Entered(commune, in_villages, rows, share)

@@ -27,7 +27,7 @@ from assessments.models import (
     IndicatorResult,
     Role,
 )
-from assessments.scoring import target_for
+from assessments.scoring import entered, target_for
 from assessments.services import indicators_of as indicators_with_targets
 from assessments.services import target_keys
 from criteria import xlsx
@@ -349,10 +349,14 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         )
     }
     key = target_keys([assessment])[assessment.pk]
-    sections = [
-        {"indicator": i, "result": results.get(i.pk), "target": target_for(i, key)}
-        for i in indicators
-    ]
+    villages = []  # read once, and only when an indicator is judged village by village
+    if any(c.scope == Condition.Scope.VILLAGE for i in indicators for c in i.conditions.all()):
+        villages = list(assessment.commune.villages.filter(is_active=True))
+    sections = []
+    for i in indicators:
+        result, target = results.get(i.pk), target_for(i, key)
+        answers = entered(i, target, villages, result.inputs) if result else None
+        sections.append({"indicator": i, "result": result, "target": target, "answers": answers})
     marks = to_confirm_marks(assessment.criteria_set)
     criteria = list({i.criterion_id: i.criterion for i in indicators}.values())
     shown = {assessment.criteria_set, *criteria, *indicators}
