@@ -50,8 +50,8 @@ class Dialogs(list):
     accept_confirm = True
 
 
-@pytest.fixture
-def dialogs(page) -> Dialogs:
+def answer_dialogs(page) -> Dialogs:
+    """Answer the page's dialogs as a user would (see Dialogs); for pages a test opens itself."""
     seen = Dialogs()
 
     def answer(dialog):
@@ -63,6 +63,11 @@ def dialogs(page) -> Dialogs:
 
     page.on("dialog", answer)
     return seen
+
+
+@pytest.fixture
+def dialogs(page) -> Dialogs:
+    return answer_dialogs(page)
 
 
 @pytest.fixture(autouse=True)
