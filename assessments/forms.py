@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
@@ -427,7 +427,7 @@ class IndicatorEntryForm(forms.Form):
                 _("Percentage") if value_type == "percentage" else _("Value"),
                 share=is_share(indicator),
             )
-            self.initial["value"] = inputs.get("value")
+            self.initial["value"] = _shown_number(inputs.get("value"))
         else:
             answers = inputs.get("conditions") or {}
             for condition in indicator.conditions.all():
@@ -436,7 +436,9 @@ class IndicatorEntryForm(forms.Form):
                 name = f"c_{condition.code}"
                 self.fields[name] = self._condition_field(indicator, condition)
                 answer = answers.get(condition.code)
-                self.initial[name] = answer if condition.threshold is not None else _answer(answer)
+                self.initial[name] = (
+                    _shown_number(answer) if condition.threshold is not None else _answer(answer)
+                )
                 self.condition_names.append((condition, name))
             village_conditions = [c for c in indicator.conditions.all() if c.scope == "village"]
             self.village_conditions = village_conditions
@@ -451,7 +453,7 @@ class IndicatorEntryForm(forms.Form):
                         self.fields[name] = _number_field(
                             label, share=is_share(indicator, condition), cell=True
                         )
-                        self.initial[name] = answers.get(condition.code)
+                        self.initial[name] = _shown_number(answers.get(condition.code))
                     else:
                         self.fields[name] = _answer_field(
                             label,
@@ -587,6 +589,19 @@ def _number_field(label: str, *, share: bool, cell: bool = False) -> forms.Decim
         validators=[possible],
         widget=forms.TextInput(attrs=attrs),
     )
+
+
+def _shown_number(stored):
+    """A stored number (kept as text, "74.00") as the form shows it: a Decimal without trailing
+    zeros, which the localized field writes with a decimal comma ("74", "85,5"). Anything else
+    as it is."""
+    try:
+        number = Decimal(str(stored))
+    except (InvalidOperation, ValueError, TypeError):
+        return stored
+    if not number.is_finite():
+        return stored
+    return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
 
 
 def _stored(condition, value):
