@@ -3,9 +3,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import F, Q
+from django.template.defaultfilters import filesizeformat
 from django.utils.http import urlencode
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -384,12 +386,13 @@ class IndicatorEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed before submitting when the indicator is met without any evidence."),
     )
-    file = forms.FileField(
-        label=_("Evidence file"),
+    file = forms.FileField(label=_("Evidence file"), required=False)
+    doc_number = forms.CharField(
+        label=_("Document number"),
+        max_length=100,
         required=False,
-        help_text=_("PDF, JPEG, PNG, Word or Excel, up to the size limit."),
+        help_text=_("For a document (decision, report, minutes); leave empty for a photo."),
     )
-    doc_number = forms.CharField(label=_("Document number"), max_length=100, required=False)
     doc_date = forms.DateField(
         label=_("Document date"),
         required=False,
@@ -412,6 +415,9 @@ class IndicatorEntryForm(forms.Form):
                 no_evidence_explanation=result.no_evidence_explanation,
             )
         super().__init__(*args, initial=initial, **kwargs)
+        self.fields["file"].help_text = _("PDF, JPEG, PNG, Word or Excel, at most %(size)s.") % {
+            "size": filesizeformat(settings.EVIDENCE_MAX_BYTES)
+        }
         value_type = indicator.value_type
         self.condition_names, self.grid = [], []
         if value_type == "yes_no":
@@ -511,7 +517,13 @@ class IndicatorEntryForm(forms.Form):
                 _("Write why you set the result yourself instead of the computed one."),
             )
         if (data.get("doc_date") or data.get("doc_issuer")) and not data.get("doc_number"):
-            self.add_error("doc_number", _("Enter the document's number."))
+            self.add_error(
+                "doc_number",
+                _(
+                    "A document with a date or an issuer has a number: enter it. For a photo, "
+                    "leave the date and the issuer empty."
+                ),
+            )
         return data
 
     def inputs(self) -> dict:

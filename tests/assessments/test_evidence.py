@@ -320,3 +320,27 @@ def test_a_file_chosen_when_someone_else_saved_first_is_named_as_not_saved(
     assert "Tệp «bien-ban.pdf» chưa được lưu" in section
     assert "hãy chọn lại tệp rồi bấm Lưu" in section
     assert Evidence.objects.count() == 1
+
+
+def test_a_photo_with_a_date_is_told_why_a_number_is_asked(client, district_officer, assessment):
+    """A date or an issuer describes a document, which has a number; a photo has neither. The
+    message said only "Hãy nhập số văn bản." next to a field that did not look required."""
+    client.force_login(district_officer)
+
+    page = upload(client, assessment, "bien-ten.png", PNG, doc_date="12/03/2025")
+
+    assert page.status_code == 200 and not Evidence.objects.exists()
+    assert "với ảnh chụp, để trống ngày và cơ quan ban hành" in page.content.decode()
+    upload(client, assessment, "bien-ten.png", PNG)  # the photo alone
+    assert Evidence.objects.get().content_type == "image/png"
+
+
+def test_the_file_field_says_how_large_a_file_may_be(
+    client, district_officer, assessment, settings
+):
+    settings.EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    client.force_login(district_officer)
+
+    page = client.get(reverse("assessments:assessment", args=[assessment.pk])).content.decode()
+
+    assert "tối đa 10,0\xa0MB" in page  # filesizeformat keeps the number and unit together
