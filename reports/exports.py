@@ -84,7 +84,7 @@ class SheetWriter:
         self.arrays = workbook.__dict__.setdefault("_ntm_style_arrays", {})
         self.ws = workbook.create_sheet(title)
         # words repeated on every row, translated once
-        self.words = {"met": _("Met"), "not_met": _("Not met"), "not_started": _("not started")}
+        self.words = {"met": _("Met"), "not_met": _("Not met"), "not_started": _("Not started")}
         self.words.update({state: str(label) for state, label in State.choices})
         self.width, self.widths = len(widths), widths
         self.characters = int(sum(widths))  # about how many characters a line of the sheet holds
