@@ -197,8 +197,8 @@ class ReviewAssignmentForm(forms.Form):
         label=_("Communes"),
         queryset=Commune.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 12}),
-        help_text=_("Hold Ctrl to choose several. Ignored when the whole province is ticked."),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick each commune. Ignored when the whole province is ticked."),
     )
 
     def __init__(self, *args, province, **kwargs):

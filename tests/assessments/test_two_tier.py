@@ -5,6 +5,7 @@ depend on."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -386,6 +387,19 @@ def test_the_province_admin_assigns_a_reviewer_to_a_list_of_communes(
     )
 
     assert list(ReviewAssignment.objects.values_list("commune", flat=True)) == [None]
+
+
+def test_communes_are_ticked_one_by_one_not_chosen_with_ctrl(
+    client, manager, province, commune, other_commune
+):
+    """A list where several are chosen by holding Ctrl loses the whole choice at one plain
+    click; ticks do not."""
+    client.force_login(manager)
+
+    page = client.get(reverse("assessments:review_assignments")).content.decode()
+
+    assert len(re.findall(r'<input type="checkbox"[^>]*name="communes"', page)) == 2
+    assert "<select name=\"communes\"" not in page and "Ctrl" not in page
 
 
 def test_only_the_province_admin_opens_the_assignment_page(client, user, district_officer):
