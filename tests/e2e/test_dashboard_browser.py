@@ -58,3 +58,22 @@ def test_reviewer_sees_11_districts_charts_and_downloads_the_workbook(page, live
         row for row in wb["Tổng hợp"].iter_rows(values_only=True) if row[0] == "Toàn tỉnh"
     )
     assert str(total_row[1]) == total_on_page
+
+
+def test_before_and_after_reads_as_cards_on_a_phone(page, live_server, demo):
+    """On a 375 px phone each new xã is a card: its former xã one per line at full width (the
+    four-column table squeezed them into a column a few words wide, 15,000 px tall)."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, live_server, "xem-tinh", "ntm-demo-2025")
+    section = page.get_by_test_id("reorganisation")
+    expect(section).to_be_visible()
+
+    rows = section.locator("tbody tr")
+    cards = rows.count()
+    former = section.locator("[data-testid=former]").first.bounding_box()
+    height = section.bounding_box()["height"]
+    width = page.evaluate("document.documentElement.scrollWidth")
+
+    assert former["width"] > 280  # a line across the card, not a narrow column
+    assert height < cards * 260, (height, cards)  # it was about 260 px a xã and more
+    assert width <= 375  # no sideways scrolling
