@@ -4,6 +4,8 @@ administrators a setup checklist. Their cost does not grow with the number of co
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -77,6 +79,9 @@ def test_a_district_officer_lands_on_their_worklist_with_counts(client, district
     to_do = [row.commune.name for row in response.context["rows"]]
     assert to_do == ["Xã Xuân Dương", "Xã Tú Mịch", "Xã Bằng Khánh", "Xã Khuất Xá"]
     assert "state=returned" in page and "state=not_started" in page
+    # the card names the state as the worklist's badge does ("Đã gửi tỉnh")
+    card = re.search(r'data-testid="count-submitted">(.*?)</a>', page, re.S).group(1)
+    assert "đã gửi tỉnh" in card and "chờ thẩm định" not in card
 
 
 def test_a_commune_officer_lands_on_their_own_commune_only(
