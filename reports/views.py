@@ -193,6 +193,7 @@ def _report(request: HttpRequest, district: District | None = None, form=None):
         gaps=gap_list(lines, indicators, filters),
         grouping=grouping,
         notes=comparison_notes(rows, total),
+        counted_states=filters.counted_states,
     )
     context.update(
         basis=basis,

@@ -99,3 +99,31 @@ def test_district_export_holds_only_its_district(client, district_officer, hand_
 
     names = [row[1] for row in wb["Chi tiết"].iter_rows(min_row=TITLE_ROWS + 2, values_only=True)]
     assert sorted(names) == ["Xã Ba", "Xã Bốn", "Xã Hai", "Xã Một"]
+
+
+@pytest.mark.parametrize("submitted", [False, True])
+def test_the_detail_sheet_gives_verdicts_only_for_the_results_it_counts(
+    client, user, hand_built, submitted
+):
+    """The sheet's heading says which results count (approved; with the switch, also those sent
+    to the province): a returned or a draft file's "Đạt" must not read as counted in a meeting.
+    Its state still shows; its verdicts stay empty."""
+    client.force_login(user)
+    params = {"period": hand_built["p2025"].pk, **({"submitted": "on"} if submitted else {})}
+
+    _response, wb = download(client, reverse("reports:province_export"), **params)
+
+    rows = {
+        row[1]: row
+        for row in wb["Chi tiết"].iter_rows(min_row=TITLE_ROWS + 2, values_only=True)
+        if row[1]
+    }
+    approved, returned, sent = rows["Xã Một"], rows["Xã Bốn"], rows["Xã Sáu"]
+    assert approved[5] == "Đã duyệt" and approved[6] == "Đạt"
+    assert returned[5] == "Bị trả lại"
+    assert all(value in (None, "") for value in returned[6:11])  # four indicators + criterion
+    assert sent[5] == "Đã gửi tỉnh"
+    if submitted:
+        assert sent[6] in ("Đạt", "Chưa đạt", "Đạt *", "Chưa đạt *")
+    else:
+        assert all(value in (None, "") for value in sent[6:11])
