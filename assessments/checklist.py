@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, Window
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -168,7 +169,10 @@ def _units(province: Province, periods: list[AssessmentPeriod]) -> list[Step]:
                         ungrouped,
                         title=_("%(period)s · %(set)s: every commune has its group")
                         % {"period": period.name, "set": criteria_set.name},
-                        url=reverse("assessments:group_import"),
+                        # the list page opens with this step's set chosen
+                        url=reverse("assessments:group_import")
+                        + "?"
+                        + urlencode({"set": criteria_set.code}),
                         action=_("Commune groups from a list"),
                         problem=_("without a group"),
                     )

@@ -168,6 +168,18 @@ class CommuneFlagsForm(forms.ModelForm):
         return data
 
 
+def grouping_label(criteria_set: CriteriaSet) -> str:
+    """A set's name where sets are listed for grouping communes: a province's own set shows its
+    code, and a draft says it is one, so that it is not taken for the set in use of the same
+    name."""
+    name = criteria_set.name
+    if criteria_set.owner_province_code:
+        name = f"{name} ({criteria_set.code})"
+    if criteria_set.status == CriteriaSet.Status.DRAFT:
+        name = _("%(name)s (draft)") % {"name": name}
+    return name
+
+
 class CommuneGroupForm(forms.Form):
     """A commune's group for one criteria set whose targets go by commune group."""
 
@@ -773,17 +785,31 @@ class GroupListForm(CommuneListForm):
 
     field_order = ["province", "set_code", "document", "file"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, query=None, **kwargs):
+        """`query`: the page's query string; its `set` (a set's code, as the setup checklist's
+        link passes it) chooses the set when it is one of the choices."""
         super().__init__(*args, **kwargs)
         sets = visible_sets(
             self.user,
             CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP),
         )
-        names = {
-            s.code: f"{s.name} ({s.code})" if s.owner_province_code else s.name
-            for s in sets.order_by("code", "version")
-        }
-        self.fields["set_code"].choices = sorted(names.items())
+        # the version a list names (unit_lists.set_with_groups): the active one, else the latest
+        chosen: dict[str, CriteriaSet] = {}
+        for s in sets.order_by("code", "-version"):
+            if s.code not in chosen or (
+                s.status == CriteriaSet.Status.ACTIVE
+                and chosen[s.code].status != CriteriaSet.Status.ACTIVE
+            ):
+                chosen[s.code] = s
+        # the sets in use first: a draft that shares the name of one in use comes after it
+        rank = {CriteriaSet.Status.ACTIVE: 0, CriteriaSet.Status.DRAFT: 1}
+        self.fields["set_code"].choices = [
+            (s.code, grouping_label(s))
+            for s in sorted(chosen.values(), key=lambda s: (rank.get(s.status, 2), s.code))
+        ]
+        wanted = (query or {}).get("set")
+        if not self.is_bound and wanted in chosen:
+            self.initial["set_code"] = wanted
         self.fields["file"].help_text = _(
             "First row: the column names. The column «Mã PX» holds the communes' codes of the "
             "statistics office; the column «Nhóm» their group, written as its code (nhom-1), its "

@@ -225,7 +225,8 @@ def commune_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _grouped_sets(commune: Commune) -> list[CriteriaSet]:
     """The newest version of each set whose targets go by commune group (drafts included), of
-    the sets the commune's province uses (national, and its own)."""
+    the sets the commune's province uses (national, and its own): the sets in use first, then
+    the drafts (whose name may be that of a set in use, as the 2026–2030 draft's is)."""
     newest: dict[str, CriteriaSet] = {}
     grouped = CriteriaSet.objects.filter(target_basis=CriteriaSet.TargetBasis.COMMUNE_GROUP)
     for criteria_set in (
@@ -235,7 +236,7 @@ def _grouped_sets(commune: Commune) -> list[CriteriaSet]:
         .order_by("code", "-version")
     ):
         newest.setdefault(criteria_set.code, criteria_set)
-    return list(newest.values())
+    return sorted(newest.values(), key=lambda s: s.status == CriteriaSet.Status.DRAFT)
 
 
 def _group_rows(commune: Commune, bound: CommuneGroupForm | None = None) -> list[dict]:
@@ -1348,7 +1349,9 @@ def flag_import_apply(request: HttpRequest) -> HttpResponse:
 def group_import(request: HttpRequest) -> HttpResponse:
     """Read a list of communes and their groups for a set, and show what would change."""
     _require_province_manager(request)
-    form = GroupListForm(request.POST or None, request.FILES or None, user=request.user)
+    form = GroupListForm(
+        request.POST or None, request.FILES or None, user=request.user, query=request.GET
+    )
     plan = None
     if request.method == "POST":
         request.session.pop(GROUP_LIST_SESSION_KEY, None)  # a new file replaces the last preview
