@@ -57,3 +57,31 @@ def test_catalogue_holds_every_string_the_code_and_templates_mark(tmp_path):
     shipped = entries(polib.pofile(str(PO)))
     missing = sorted(msgid for key, msgid in [(k, k[1]) for k in extracted] if key not in shipped)
     assert missing == []
+
+
+def test_djangos_own_messages_that_users_meet_read_in_plain_vietnamese():
+    """Django's Vietnamese catalogue leaves the short-password message in English, calls a
+    wrong e-mail address "Nhập địa chỉ email." (as if it were empty) and starts the username
+    hint with "Yêu cầu."; the project's catalogue, read first, says them plainly."""
+    from django import forms
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from assessments.models import User
+
+    with translation.override("vi"):
+        try:
+            validate_password("ngan")
+        except ValidationError as error:
+            messages = error.messages
+        try:
+            forms.EmailField().clean("khong-phai-email")
+        except ValidationError as error:
+            email = error.messages
+        hint = str(User._meta.get_field("username").help_text)
+
+    assert "Mật khẩu quá ngắn: cần ít nhất 12 ký tự." in messages
+    assert not any("too short" in message for message in messages)
+    assert email == ["Địa chỉ email không hợp lệ."]
+    assert not hint.startswith("Yêu cầu") and "150" in hint
