@@ -559,3 +559,18 @@ def test_an_empty_worklist_says_how_to_start_and_a_commune_without_villages_how_
     assert 'data-testid="none-started"' in worklist
     assert "Bắt đầu" in worklist and "Tạo hồ sơ cho tất cả các xã của tỉnh" in worklist
     assert 'href="#id_name"' in commune_page.decode()
+
+
+def test_opening_or_closing_a_period_asks_first_naming_it(client, manager, province, ntm_set):
+    """One click on "Đóng" stopped entry for every xã of the province: the button now asks,
+    naming the period and what closing does (site.js asks a [data-confirm] button's question)."""
+    open_one = make_period(province, [ntm_set], name="Năm 2025", year=2025)
+    make_period(province, [ntm_set], name="Năm 2024", year=2024, is_open=False)
+    client.force_login(manager)
+
+    page = client.get(reverse("assessments:period_list")).content.decode()
+
+    assert 'data-confirm="Đóng Năm 2025?' in page
+    assert "không nhập hay gửi được" in page
+    assert 'data-confirm="Mở Năm 2024 cho nhập liệu?' in page
+    assert open_one.is_open
