@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from assessments.models import State
+from assessments.models import Assessment, IndicatorResult, State
 
 register = template.Library()
 
@@ -27,7 +29,17 @@ FIELD_LABELS = {
 
 @register.filter
 def change_field(name: str) -> str:
-    return _(FIELD_LABELS.get(name, name))
+    """What changed, in words: its label above, else the label of the result's or the
+    assessment's field of that name ("computed_reason" → "Lý giải", written when a result is
+    decided again), never the name in the code."""
+    if name in FIELD_LABELS:
+        return _(FIELD_LABELS[name])
+    for model in (IndicatorResult, Assessment):
+        try:
+            return capfirst(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    return _("Other detail")
 
 
 @register.filter
