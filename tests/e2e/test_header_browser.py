@@ -57,6 +57,8 @@ def test_the_phone_menu_shows_the_role_and_unit(page, live_server, long_named_ad
 
     expect(page.get_by_test_id("current-user")).to_contain_text("Tỉnh Lạng Sơn")
     expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    line = page.get_by_test_id("current-user").bounding_box()
+    assert line["x"] + line["width"] <= 375, line  # wraps inside the screen, not past its edge
 
 
 def test_a_superusers_longer_menu_wraps_instead_of_running_off_the_screen(
