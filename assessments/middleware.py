@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -186,3 +188,30 @@ class NoStoreForUsersMiddleware:
         if user is not None and user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class FormAddressPageMiddleware:
+    """An address that only takes a form (`…/them-thon/`, `…/gui/`) shows in the address bar
+    after a form error; reopened (Enter, a new tab, a bookmark) it is asked with GET, which
+    Django answers with an empty 405. This turns that into the error page in Vietnamese, with
+    the page the form is on (the address one level up, when it is a page). Put it after
+    AuthenticationMiddleware: the page is the site's layout."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or request.method not in ("GET", "HEAD"):
+            return response
+        if getattr(response, "streaming", False) or response.content:
+            return response
+        back = request.path.rstrip("/").rpartition("/")[0] + "/"
+        try:
+            resolve(back)
+        except Resolver404:
+            back = "/"
+        page = render(request, "405.html", {"back": back}, status=405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page

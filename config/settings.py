@@ -176,6 +176,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "assessments.middleware.NoStoreForUsersMiddleware",
+    "assessments.middleware.FormAddressPageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "assessments.middleware.IdleSessionTimeoutMiddleware",

@@ -80,3 +80,19 @@ def test_a_bug_shows_a_plain_vietnamese_page_and_nothing_of_the_code(
     assert "Hệ thống gặp lỗi" in page
     assert "RuntimeError" not in page and "Traceback" not in page
     assert 'href="/"' in page
+
+
+def test_reopening_the_address_a_form_was_sent_to_leads_back(client, manager, commune):
+    """After a form error the address bar shows where the form was sent (`…/them-thon/`); pressing
+    Enter there, or opening it in a new tab, asked it with GET and got a blank 405 page."""
+    client.force_login(manager)
+    action = f"/don-vi/xa/{commune.pk}/them-thon/"
+
+    response = client.get(action)
+
+    page = response.content.decode()
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "chỉ dùng để gửi biểu mẫu" in page
+    assert f'href="/don-vi/xa/{commune.pk}/"' in page  # the page the form is on
+    assert 'data-testid="help-link"' in page  # inside the usual layout
