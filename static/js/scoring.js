@@ -116,8 +116,24 @@
     });
   }
 
-  /* Post one indicator's form; resolves true when it was saved without a problem. */
+  /* Saves go one after the other: each posts the version the one before it left, so saving
+   * two indicators in quick succession on a slow link does not collide with one's own save.
+   * Resolves true when the form was saved without a problem. */
+  var queue = Promise.resolve(true);
   function save(form) {
+    var code = form.getAttribute("data-section-form");
+    form.querySelectorAll('button[type="submit"]').forEach(function (button) { button.disabled = true; });
+    var run = queue.then(function () {
+      // an earlier save may have swapped this section in again: post the form now on the page
+      var current = document.querySelector(SECTION_FORMS + attributeIs("data-section-form", code));
+      return post(current || form);
+    });
+    queue = run.catch(function () { return false; });
+    return run;
+  }
+
+  /* Post one indicator's form; resolves true when it was saved without a problem. */
+  function post(form) {
     var section = form.closest("section[id]");
     var buttons = form.querySelectorAll('button[type="submit"]');
     buttons.forEach(function (button) { button.disabled = true; });
