@@ -61,11 +61,13 @@ class Browser:
 
 
 def run(port: int, clients: list[dict], seconds: float, on_start=None) -> list[float]:
-    """Each client dict: username, password, and `next_post()` giving (path, body, expected).
+    """Each client dict: username, password, and `next_post()` giving (path, body, expected);
+    a body of None is a GET. Optionally `port` (its own server instead of `port`) and `warm_up`
+    (paths it GETs before the clock starts).
 
     Every client logs in first; the clock starts when all have, so that the logins (a password
     hash each) are not counted in the `seconds` of posting. `on_start()`, if given, is called
-    then, before the first post."""
+    then, before the first request."""
     latencies: list[float] = []
     lock = threading.Lock()
     window = {}
@@ -79,11 +81,13 @@ def run(port: int, clients: list[dict], seconds: float, on_start=None) -> list[f
     errors: list[str] = []
 
     def worker(client: dict):
-        browser = Browser(port)
+        browser = Browser(client.get("port", port))
         try:
             browser.log_in(client["username"], client["password"])
-        except Exception as error:
-            errors.append(f"log in: {error}")
+            for path in client.get("warm_up", []):
+                browser.request("GET", path)
+        except Exception as error:  # reported below, once the others have stopped
+            errors.append(f"port {client.get('port', port)}: {error}")
             ready.abort()
             return
         try:
@@ -94,7 +98,11 @@ def run(port: int, clients: list[dict], seconds: float, on_start=None) -> list[f
         while time.monotonic() < window["deadline"]:
             path, body, expected = client["next_post"](browser)
             start = time.perf_counter()
-            status, _ = browser.request("POST", path, {**body, "csrfmiddlewaretoken": browser.csrf})
+            if body is None:
+                status, _ = browser.request("GET", path)
+            else:
+                form = {**body, "csrfmiddlewaretoken": browser.csrf}
+                status, _ = browser.request("POST", path, form)
             elapsed = time.perf_counter() - start
             if status != expected:
                 errors.append(f"{path}: {status}")

@@ -22,7 +22,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -150,47 +149,13 @@ def logins(env: dict, password: str) -> dict:
 def browse(ports: list[int], password: str, path: str, seconds: float) -> list[float]:
     """One client per entry of `ports`, each logged in on its server, GETting `path` until the
     time is up; the clock starts when every client has logged in and warmed up."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    window: dict = {}
-    ready = threading.Barrier(
-        len(ports), action=lambda: window.update(deadline=time.monotonic() + seconds)
-    )
-
-    def client(port: int) -> None:
-        browser = load.Browser(port)
-        try:
-            browser.log_in(USERNAME, password)
-            for _ in range(WARM_UP):
-                browser.request("GET", path)
-        except Exception as error:  # reported below, once the others have stopped
-            errors.append(f"port {port}: {error}")
-            ready.abort()
-            return
-        try:
-            ready.wait()
-        except threading.BrokenBarrierError:
-            return
-        mine = []
-        while time.monotonic() < window["deadline"]:
-            start = time.perf_counter()
-            status, _ = browser.request("GET", path)
-            mine.append(time.perf_counter() - start)
-            if status != 200:
-                errors.append(f"{path} on port {port}: {status}")
-                break
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(port,)) for port in ports]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError("; ".join(errors[:3]))
-    return latencies
+    client = {
+        "username": USERNAME,
+        "password": password,
+        "warm_up": [path] * WARM_UP,
+        "next_post": lambda _browser: (path, None, 200),
+    }
+    return load.run(ports[0], [{**client, "port": port} for port in ports], seconds)
 
 
 def built_on_a_hit_on_b(redis, prefix: str, a: int, b: int, password: str, path: str) -> dict:

@@ -67,8 +67,6 @@ class Report:
     grouping: Grouping | None = None  # how the rows are cut; None: by district
     notes: list[str] = field(default_factory=list)  # why some changes are not given
     marks: list[Mark] = field(default_factory=list)  # what of the set is "to confirm"
-    # the states whose results count (as `basis` says): the others show their state, no verdict
-    counted_states: list[str] | None = None
 
     @property
     def group_title(self) -> str:
@@ -361,7 +359,7 @@ def write_detail(wb: Workbook, report: Report) -> None:
     writer.title_block(report, _("Every xã, indicator by indicator"))
     writer.header(detail_labels(report.indicators, report.group_title, report.marks))
     for line in report.lines:
-        writer.append(detail_cells(writer, line, report.indicators, report.counted_states))
+        writer.append(detail_cells(writer, line, report.indicators))
 
 
 def flags_text(commune) -> str:
@@ -375,16 +373,11 @@ def flags_text(commune) -> str:
     return ", ".join(flags)
 
 
-def detail_cells(
-    writer: SheetWriter, line: CommuneLine, indicators, counted_states: list[str] | None = None
-) -> list:
+def detail_cells(writer: SheetWriter, line: CommuneLine, indicators) -> list:
     """One xã's row. A file whose state the report does not count (a draft, a return; one sent
     to the province unless the report counts those too) shows its state and no verdict, so that
     nothing in a meeting reads an uncounted "Đạt" as counted."""
-    commune, assessment = line.commune, line.assessment
-    counted = assessment is not None and (
-        counted_states is None or assessment.state in counted_states
-    )
+    commune, assessment, counted = line.commune, line.assessment, line.counted
     results = line.results if counted else [None] * len(line.results)
     region = commune.province.region.name if commune.province.region_id else ""
     state = writer.words[assessment.state] if assessment else writer.words["not_started"]

@@ -606,10 +606,7 @@ class CommuneLine:
     assessment: Assessment | None
     results: list[IndicatorResult | None]
     group: str = ""  # the summary row it belongs to: its district, commune group or province
-
-    @property
-    def counted(self) -> bool:
-        return self.assessment is not None
+    counted: bool = False  # its assessment is in a state the report counts (Filters)
 
 
 def selection_lines(
@@ -665,9 +662,9 @@ def selection_lines(
             group = commune.province.name
         else:
             group = commune.district.name if commune.district_id else ""
-        lines.append(
-            CommuneLine(commune, assessment, [by_indicator.get(i.pk) for i in indicators], group)
-        )
+        counted = assessment is not None and assessment.state in filters.counted_states
+        results_of = [by_indicator.get(i.pk) for i in indicators]
+        lines.append(CommuneLine(commune, assessment, results_of, group, counted))
     return lines
 
 
@@ -679,12 +676,12 @@ class Gap:
     group: str = ""
 
 
-def gap_list(lines: list[CommuneLine], indicators: list[Indicator], filters: Filters) -> list[Gap]:
+def gap_list(lines: list[CommuneLine], indicators: list[Indicator]) -> list[Gap]:
     """Counted xã not meeting the criterion, with the indicators that fail and why."""
     gaps = []
     for line in lines:
         a = line.assessment
-        if a is None or a.state not in filters.counted_states or a.all_met is not False:
+        if not line.counted or a.all_met is not False:
             continue
         failing = [
             (indicator, result)
@@ -710,10 +707,7 @@ def regressions(
     return [
         (line.commune, previous.period)
         for line in lines
-        if line.commune.pk in met_before
-        and line.assessment is not None
-        and line.assessment.state in filters.counted_states
-        and line.assessment.all_met is False
+        if line.commune.pk in met_before and line.counted and line.assessment.all_met is False
     ]
 
 

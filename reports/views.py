@@ -190,10 +190,9 @@ def _report(request: HttpRequest, district: District | None = None, form=None):
         rows=rows,
         total=total,
         lines=lines,
-        gaps=gap_list(lines, indicators, filters),
+        gaps=gap_list(lines, indicators),
         grouping=grouping,
         notes=comparison_notes(rows, total),
-        counted_states=filters.counted_states,
     )
     context.update(
         basis=basis,

@@ -23,16 +23,17 @@ def load(client, period, **params):
     return response.content.decode(), len(ctx)
 
 
+def _comparable(html):  # the logout form's CSRF token is masked anew on every page
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
 def test_a_repeated_load_is_served_from_the_cache(client, user, hand_built):
     client.force_login(user)
     first, cold = load(client, hand_built["p2025"])
 
     second, warm = load(client, hand_built["p2025"])
 
-    def without_tokens(html):  # the logout form's CSRF token is masked anew on every page
-        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
-
-    assert without_tokens(second) == without_tokens(first)
+    assert _comparable(second) == _comparable(first)
     assert warm < cold
 
 
@@ -64,10 +65,6 @@ def test_a_saved_entry_and_a_flag_edit_show_on_the_next_load(
     bordered, _ = load(client, period, border="on")
 
     assert '">Huyện Cao Lộc</a>' in bordered  # Y2 is now a border xã of Cao Lộc
-
-
-def _comparable(html):  # the logout form's CSRF token is masked anew on every page
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
 def test_renaming_a_district_shows_on_the_next_load(client, user, hand_built, loc_binh):
